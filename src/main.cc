@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("wxpay-reconciler: under construction"); return 70; }
