@@ -87,10 +87,13 @@ $(BUILD)/obj/%.o: %.cc
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
 
-.PHONY: all deps tests test unit-test bench demo soak install clean
+.PHONY: all deps tests test unit-test bench demo soak install clean print-tests
 all: $(BUILD)/wxpay-reconciler
 
 tests: all $(TEST_BINS)
+
+print-tests:
+	@echo $(TEST_BINS)
 
 deps:
 	@scripts/install-deps.sh
