@@ -120,8 +120,8 @@ TEST(Sample, DocumentsEachDefaultAndReloadability) {
 class SampleLoad : public ::testing::Test {
  protected:
   SampleLoad() {
-    credentials_.Write("rabbitmq-password", "mq-password\n");
-    credentials_.Write("db-password", "db-password\n");
+    credentials_.Write("amqp_password", "mq-password\n");
+    credentials_.Write("db_password", "db-password\n");
     credentials_.Write("apiclient_key.pem", "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
     credentials_.Write("pub_key.pem", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
   }
