@@ -1,0 +1,218 @@
+#include "cli/run_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "broker/amqp_connection.h"
+#include "broker/delay_tiers.h"
+#include "broker/reconnecting_broker.h"
+#include "broker/topology.h"
+#include "cli/exit_codes.h"
+#include "cli/wiring.h"
+#include "core/engine.h"
+#include "core/wechat_breaker.h"
+#include "daemon/daemon.h"
+#include "daemon/daemon_config.h"
+#include "daemon/delivery_loop.h"
+#include "daemon/metered_gateway.h"
+#include "daemon/order_claims.h"
+#include "daemon/signals.h"
+#include "daemon/startup.h"
+#include "daemon/sweep_scheduler.h"
+#include "daemon/worker_pool.h"
+#include "ops/health.h"
+#include "ops/metrics.h"
+#include "ops/sd_notifier.h"
+#include "store/state_store.h"
+#include "store/store_factory.h"
+#include "wechatpay/client.h"
+
+namespace wxpay {
+namespace {
+
+// SPEC §7: warn when the database's clock (read in orders.timezone) and ours
+// disagree by more than this.
+constexpr std::chrono::seconds kMaxClockSkew{30};
+
+void PrintErr(const std::string& s) { std::fprintf(stderr, "wxpay-reconciler: %s\n", s.c_str()); }
+
+LogLevel ToLogLevel(LogConfig::Level level) {
+  switch (level) {
+    case LogConfig::Level::kDebug: return LogLevel::kDebug;
+    case LogConfig::Level::kInfo: return LogLevel::kInfo;
+    case LogConfig::Level::kWarning: return LogLevel::kWarning;
+    case LogConfig::Level::kError: return LogLevel::kError;
+  }
+  return LogLevel::kInfo;
+}
+
+// Mapping problems (an error naming a database.* key) are mistakes in the
+// file; anything else means the database is not reachable yet.
+bool IsConfigError(const std::string& store_error) { return store_error.rfind("database.", 0) == 0; }
+
+void CheckClockSkew(ShopStore& store, const Clock& clock, const Config& config, Logger& log) {
+  StoreResult<TimePoint> db_now = store.DatabaseNow();
+  if (!db_now.ok()) {
+    log.Warning("database: could not read its clock for the start-up comparison: " + db_now.error().message);
+    return;
+  }
+  const auto skew = std::chrono::duration_cast<std::chrono::seconds>(*db_now - clock.Now());
+  if (skew > kMaxClockSkew || skew < -kMaxClockSkew) {
+    log.Warning("database: its clock read in database.orders.timezone (" + config.database.orders.timezone +
+                ") differs from this host's by " + std::to_string(skew.count()) +
+                " s; a wrong timezone shifts every payment window: check database.orders.timezone and both clocks");
+  }
+}
+
+int StartFailure(const StartReport& report, const std::string& what, const Config& config) {
+  switch (report.outcome) {
+    case StartOutcome::kReady: return exit_code::kOk;
+    case StartOutcome::kStopped: return exit_code::kOk;  // STOPPING=1 was sent by the caller
+    case StartOutcome::kFatal: PrintErr(report.error); return exit_code::kConfig;
+    case StartOutcome::kTimedOut:
+      PrintErr(what + " still unavailable after policy.start_timeout (" +
+               std::to_string(config.policy.start_timeout.count() / 1000) + " s): " + report.error);
+      return exit_code::kUnavailable;
+  }
+  return exit_code::kInternal;
+}
+
+}  // namespace
+
+int RunDaemon(const Invocation& inv, const LoadedConfig& loaded, StderrLogger& log) {
+  Config config = loaded.config;
+  if (config.policy.dry_run) {
+    PrintErr("run: policy.dry_run is true in " + config.source_file +
+             "; the daemon never runs dry (use `reconcile --dry-run` or `sweep --dry-run`)");
+    return exit_code::kConfig;
+  }
+  for (const std::string& w : loaded.warnings) log.Warning(w);
+
+  // Before any thread exists, so that every thread inherits the mask.
+  SignalWatcher signals;
+  SdNotifier notifier(log);
+  SystemClock clock;
+  Health health(clock);
+  Metrics metrics;
+  notifier.Status("starting");
+
+  Result<std::unique_ptr<WechatPayClient>> client = WechatPayClient::Create(config.wechatpay, clock, log);
+  if (!client) {
+    PrintErr(client.error().message);
+    return exit_code::kConfig;
+  }
+  Result<ConnectOptions> connect = ConnectOptionsFromConfig(config.rabbitmq);
+  if (!connect) {
+    PrintErr(connect.error().message);
+    return exit_code::kConfig;
+  }
+  Result<std::unique_ptr<StateStore>> state = StateStore::Open(config.state_dir, clock);
+  if (!state) {
+    PrintErr(state.error().message);
+    return exit_code::kUnavailable;
+  }
+
+  StartupWaiter waiter(notifier, health, log, signals, config.policy.start_timeout);
+  std::unique_ptr<SqlShopStore> store;
+  StartReport db_ready = waiter.WaitFor(Dependency::kDatabase, "the database", [&] {
+    Result<std::unique_ptr<SqlShopStore>> opened =
+        OpenShopStore(config.database, config.policy.concurrency, clock, log);
+    if (!opened) {
+      return IsConfigError(opened.error().message) ? StartAttempt::Fatal(opened.error().message)
+                                                   : StartAttempt::Retry(opened.error().message);
+    }
+    store = std::move(opened).value();
+    return StartAttempt::Ok();
+  });
+  if (db_ready.outcome == StartOutcome::kStopped) notifier.Stopping();
+  if (db_ready.outcome != StartOutcome::kReady) return StartFailure(db_ready, "the database", config);
+  metrics.SetUp(Dependency::kDatabase, true);
+  CheckClockSkew(*store, clock, config, log);
+
+  MeteredGateway gateway(**client, metrics, health);
+  Engine engine(*store, gateway, clock, EngineOptionsFromConfig(config));
+
+  const DelayTiers tiers = ComputeDelayTiers(config);
+  BrokerOptions broker_options;
+  broker_options.connect = *connect;
+  broker_options.queue = config.rabbitmq.queue;
+  broker_options.prefetch = config.rabbitmq.prefetch;
+  broker_options.redeclare = RetryTopology(config.rabbitmq, tiers);
+  ReconnectingBroker broker(broker_options, log);
+  StartReport broker_ready = waiter.WaitFor(Dependency::kRabbitmq, "RabbitMQ", [&] {
+    // The full topology (including the work queue) first, then the consumer.
+    (void)broker.SetConsuming(false);
+    if (Status s = broker.Connect(); !s) return StartAttempt::Retry(s.message());
+    Result<TopologyReport> declared = DeclareTopology(*broker.session(), FullTopology(config.rabbitmq, tiers));
+    if (!declared) return StartAttempt::Retry(declared.error().message);
+    for (const std::string& created : declared->created) log.Info("rabbitmq: declared " + created);
+    if (Status s = broker.SetConsuming(true); !s) return StartAttempt::Retry(s.message());
+    return StartAttempt::Ok();
+  });
+  if (broker_ready.outcome == StartOutcome::kStopped) notifier.Stopping();
+  if (broker_ready.outcome != StartOutcome::kReady) return StartFailure(broker_ready, "RabbitMQ", config);
+  metrics.SetUp(Dependency::kRabbitmq, true);
+
+  WechatBreaker breaker;
+  for (const char* name : {"wechat", "not_found"}) {
+    metrics.SetBreakerOpen(name, false);
+    health.SetBreakerOpen(name, false);
+  }
+  OrderClaims claims;
+  // Two threads beyond policy.concurrency: the database and WeChat probes
+  // must not wait behind stuck orders.
+  WorkerPool workers(config.policy.concurrency + 2);
+  DeliveryLoop loop(DeliveryLoopDeps{broker, engine, *store, gateway, **state, breaker, claims, workers, health,
+                                     metrics, log, clock},
+                    DeliveryLoopOptionsFromConfig(config));
+  SweepScheduler sweeper(*store, **state, engine, claims, breaker, metrics, log, clock,
+                         SweepScheduleFromConfig(config));
+
+  Daemon* daemon_ptr = nullptr;
+  auto reload = [&] {
+    Result<LoadedConfig, std::vector<std::string>> next = LoadConfigFile(inv.config_path, ProcessEnv());
+    if (!next) {
+      for (const std::string& e : next.error()) log.Error("reload: " + e);
+      log.Error("reload: " + inv.config_path + " has " + std::to_string(next.error().size()) +
+                " error(s); keeping the running configuration");
+    } else {
+      for (const std::string& w : next->warnings) log.Warning("reload: " + w);
+      for (const std::string& w : NonReloadableChanges(config, next->config)) log.Warning("reload: " + w);
+      Config merged = MergeReload(config, next->config);
+      log.SetLevel(ToLogLevel(merged.log.level));
+      engine.SetOptions(EngineOptionsFromConfig(merged));
+      if (Status s = (*client)->ReloadKeys(merged.wechatpay); !s) {
+        log.Error("reload: WeChat Pay keys: " + s.message() + "; keeping the keys in use");
+      }
+      (*client)->SetRateLimit(merged.wechatpay.max_requests_per_second);
+      sweeper.SetSchedule(SweepScheduleFromConfig(merged));
+      if (daemon_ptr != nullptr) daemon_ptr->SetMetricsTextfile(merged.metrics.textfile);
+      config = std::move(merged);
+      log.Info("reload: applied " + inv.config_path);
+    }
+    engine.not_found_breaker().Reset();
+  };
+  Daemon daemon(loop, &sweeper, workers, signals, notifier, health, metrics, log, DaemonOptionsFromConfig(config),
+                reload);
+  daemon_ptr = &daemon;
+
+  health.SetPhase(Phase::kConsuming);
+  notifier.Ready();
+  notifier.Status(health.StatusLine());
+  daemon.WriteMetrics();
+  log.Info("consuming " + config.rabbitmq.queue + " with " + std::to_string(config.policy.concurrency) +
+           " workers (prefetch " + std::to_string(config.rabbitmq.prefetch) + ")");
+
+  const DaemonExit exit = daemon.Run();
+  if (exit.abandon) {
+    // Workers are stuck in a call: do not wait for them. Nothing is lost:
+    // every unacknowledged message goes back to its queue with the connection.
+    std::fflush(stderr);
+    std::_Exit(exit.code);
+  }
+  return exit.code;
+}
+
+}  // namespace wxpay
