@@ -73,6 +73,8 @@ include $(wildcard src/store/module.mk)
 include $(wildcard src/broker/module.mk)
 include $(wildcard src/daemon/module.mk)
 include $(wildcard src/cli/module.mk)
+include $(wildcard tests/bench/module.mk)
+include $(wildcard tests/service/module.mk)
 
 # Link order: dependents first.
 MAIN_MODULES := $(filter cli daemon broker store wechatpay config ops core,cli daemon broker store wechatpay config ops core)
@@ -115,10 +117,58 @@ demo: deps
 soak: deps
 	@scripts/soak.sh
 
+# Where `make install` puts things (DESTDIR, if set, is prepended to each):
+#   $(PREFIX)/bin/wxpay-reconciler
+#   $(PREFIX)/lib/systemd/system/wxpay-reconciler.service, its ExecStart=
+#       rewritten to the installed binary. systemd reads units from both
+#       /usr/local/lib/systemd/system (the default PREFIX: local software that
+#       dpkg never touches) and /usr/lib/systemd/system (PREFIX=/usr, where
+#       Debian 12's packages put units; /lib is a symlink to /usr/lib there);
+#       see `systemd-analyze unit-paths`.
+#   /etc/wxpay-reconciler/config.yaml (only if absent: an edited configuration
+#       is never replaced) and config.yaml.example (always, the pristine
+#       sample). Always /etc: the unit and the binary look there. Mode 0644:
+#       the service's DynamicUser= account must read it; secrets belong in
+#       /etc/credstore (LoadCredential=), never in this file.
+#   $(PREFIX)/share/doc/wxpay-reconciler/: README.md and examples/ (the
+#       systemd drop-ins and the minimal configuration).
+install uninstall: UNITDIR = $(PREFIX)/lib/systemd/system
+install uninstall: DOCDIR = $(PREFIX)/share/doc/wxpay-reconciler
+install uninstall: CONFDIR = /etc/wxpay-reconciler
+install uninstall: DOC_EXAMPLES = etc/minimal.yaml $(sort $(wildcard systemd/examples/*.conf))
 install: all
-	install -D -m 0755 $(BUILD)/wxpay-reconciler $(DESTDIR)$(PREFIX)/bin/wxpay-reconciler
-	install -D -m 0644 systemd/wxpay-reconciler.service $(DESTDIR)/lib/systemd/system/wxpay-reconciler.service
-	install -D -m 0640 etc/wxpay-reconciler.yaml $(DESTDIR)/etc/wxpay-reconciler/config.yaml.example
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(BUILD)/wxpay-reconciler $(DESTDIR)$(PREFIX)/bin/wxpay-reconciler
+	sed 's#^ExecStart=[^ ]*/wxpay-reconciler #ExecStart=$(PREFIX)/bin/wxpay-reconciler #' \
+	    systemd/wxpay-reconciler.service >$(DESTDIR)$(UNITDIR)/.wxpay-reconciler.service.tmp
+	@unit=$(DESTDIR)$(UNITDIR)/.wxpay-reconciler.service.tmp; \
+	if [ "$$(grep -c '^ExecStart=' $$unit)" != 1 ] || ! grep -q '^ExecStart=$(PREFIX)/bin/wxpay-reconciler ' $$unit; then \
+	    rm -f $$unit; echo "install: systemd/wxpay-reconciler.service needs exactly one 'ExecStart=<dir>/wxpay-reconciler ...' line" >&2; exit 1; \
+	fi; chmod 0644 $$unit && mv -f $$unit $(DESTDIR)$(UNITDIR)/wxpay-reconciler.service
+	install -m 0644 etc/wxpay-reconciler.yaml $(DESTDIR)$(CONFDIR)/config.yaml.example
+	@if [ -e $(DESTDIR)$(CONFDIR)/config.yaml ]; then \
+	    echo "install: kept $(DESTDIR)$(CONFDIR)/config.yaml; the new sample is config.yaml.example"; \
+	else \
+	    echo "install -m 0644 etc/wxpay-reconciler.yaml $(DESTDIR)$(CONFDIR)/config.yaml"; \
+	    install -m 0644 etc/wxpay-reconciler.yaml $(DESTDIR)$(CONFDIR)/config.yaml; \
+	fi
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 $(DOC_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	@if [ -z "$(DESTDIR)" ]; then echo "install: next: edit $(CONFDIR)/config.yaml, then systemctl daemon-reload"; fi
+
+# Removes what `make install` put in place (same PREFIX and DESTDIR), except
+# /etc/wxpay-reconciler/config.yaml: the live configuration stays. Stop and
+# disable the service first (systemctl disable --now wxpay-reconciler).
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/wxpay-reconciler $(DESTDIR)$(UNITDIR)/wxpay-reconciler.service \
+	    $(DESTDIR)$(CONFDIR)/config.yaml.example $(DESTDIR)$(DOCDIR)/README.md \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(DOC_EXAMPLES)))
+	@rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true
+	@if [ -e $(DESTDIR)$(CONFDIR)/config.yaml ]; then \
+	    echo "uninstall: kept $(DESTDIR)$(CONFDIR)/config.yaml (your configuration)"; \
+	fi
 
 clean:
 	rm -rf build build-asan

@@ -47,9 +47,17 @@ int Main(int argc, char** argv) {
 
   auto loaded = LoadConfigFile(inv.config_path, env);
   if (!loaded.ok()) {
-    for (const auto& e : loaded.error()) std::fprintf(stderr, "wxpay-reconciler: %s\n", e.c_str());
-    std::fprintf(stderr, "wxpay-reconciler: %s: configuration has %zu error(s); nothing was done\n",
-                 inv.config_path.c_str(), loaded.error().size());
+    const std::string summary = inv.config_path + ": configuration has " +
+                                std::to_string(loaded.error().size()) + " error(s); nothing was done";
+    if (inv.command == Command::kRun) {
+      // The daemon's lines go to journald: each carries its priority (SPEC §7).
+      StderrLogger log(LogLevel::kError, StderrLogger::UnderJournald());
+      for (const auto& e : loaded.error()) log.Error(e);
+      log.Error(summary);
+    } else {
+      for (const auto& e : loaded.error()) std::fprintf(stderr, "wxpay-reconciler: %s\n", e.c_str());
+      std::fprintf(stderr, "wxpay-reconciler: %s\n", summary.c_str());
+    }
     return exit_code::kConfig;
   }
   const Config& config = loaded->config;

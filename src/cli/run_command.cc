@@ -1,6 +1,5 @@
 #include "cli/run_command.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -36,8 +35,6 @@ namespace {
 // disagree by more than this.
 constexpr std::chrono::seconds kMaxClockSkew{30};
 
-void PrintErr(const std::string& s) { std::fprintf(stderr, "wxpay-reconciler: %s\n", s.c_str()); }
-
 LogLevel ToLogLevel(LogConfig::Level level) {
   switch (level) {
     case LogConfig::Level::kDebug: return LogLevel::kDebug;
@@ -66,13 +63,13 @@ void CheckClockSkew(ShopStore& store, const Clock& clock, const Config& config, 
   }
 }
 
-int StartFailure(const StartReport& report, const std::string& what, const Config& config) {
+int StartFailure(const StartReport& report, const std::string& what, const Config& config, Logger& log) {
   switch (report.outcome) {
     case StartOutcome::kReady: return exit_code::kOk;
     case StartOutcome::kStopped: return exit_code::kOk;  // STOPPING=1 was sent by the caller
-    case StartOutcome::kFatal: PrintErr(report.error); return exit_code::kConfig;
+    case StartOutcome::kFatal: log.Error(report.error); return exit_code::kConfig;
     case StartOutcome::kTimedOut:
-      PrintErr(what + " still unavailable after policy.start_timeout (" +
+      log.Error(what + " still unavailable after policy.start_timeout (" +
                std::to_string(config.policy.start_timeout.count() / 1000) + " s): " + report.error);
       return exit_code::kUnavailable;
   }
@@ -84,7 +81,7 @@ int StartFailure(const StartReport& report, const std::string& what, const Confi
 int RunDaemon(const Invocation& inv, const LoadedConfig& loaded, StderrLogger& log) {
   Config config = loaded.config;
   if (config.policy.dry_run) {
-    PrintErr("run: policy.dry_run is true in " + config.source_file +
+    log.Error("run: policy.dry_run is true in " + config.source_file +
              "; the daemon never runs dry (use `reconcile --dry-run` or `sweep --dry-run`)");
     return exit_code::kConfig;
   }
@@ -100,17 +97,17 @@ int RunDaemon(const Invocation& inv, const LoadedConfig& loaded, StderrLogger& l
 
   Result<std::unique_ptr<WechatPayClient>> client = WechatPayClient::Create(config.wechatpay, clock, log);
   if (!client) {
-    PrintErr(client.error().message);
+    log.Error(client.error().message);
     return exit_code::kConfig;
   }
   Result<ConnectOptions> connect = ConnectOptionsFromConfig(config.rabbitmq);
   if (!connect) {
-    PrintErr(connect.error().message);
+    log.Error(connect.error().message);
     return exit_code::kConfig;
   }
   Result<std::unique_ptr<StateStore>> state = StateStore::Open(config.state_dir, clock);
   if (!state) {
-    PrintErr(state.error().message);
+    log.Error(state.error().message);
     return exit_code::kUnavailable;
   }
 
@@ -127,7 +124,7 @@ int RunDaemon(const Invocation& inv, const LoadedConfig& loaded, StderrLogger& l
     return StartAttempt::Ok();
   });
   if (db_ready.outcome == StartOutcome::kStopped) notifier.Stopping();
-  if (db_ready.outcome != StartOutcome::kReady) return StartFailure(db_ready, "the database", config);
+  if (db_ready.outcome != StartOutcome::kReady) return StartFailure(db_ready, "the database", config, log);
   metrics.SetUp(Dependency::kDatabase, true);
   CheckClockSkew(*store, clock, config, log);
 
@@ -152,7 +149,7 @@ int RunDaemon(const Invocation& inv, const LoadedConfig& loaded, StderrLogger& l
     return StartAttempt::Ok();
   });
   if (broker_ready.outcome == StartOutcome::kStopped) notifier.Stopping();
-  if (broker_ready.outcome != StartOutcome::kReady) return StartFailure(broker_ready, "RabbitMQ", config);
+  if (broker_ready.outcome != StartOutcome::kReady) return StartFailure(broker_ready, "RabbitMQ", config, log);
   metrics.SetUp(Dependency::kRabbitmq, true);
 
   WechatBreaker breaker;

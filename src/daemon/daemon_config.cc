@@ -28,6 +28,10 @@ DaemonOptions DaemonOptionsFromConfig(const Config& config) {
   DaemonOptions o;
   o.drain_timeout = config.policy.drain_timeout;
   o.metrics_textfile = config.metrics.textfile;
+  // A worker is stuck when one order takes longer than its slowest honest
+  // path: three WeChat Pay calls (query, close, query) and two statements,
+  // each at its own timeout, plus slack for the rate limiter and scheduling.
+  o.stuck_worker = 3 * config.wechatpay.timeout + 2 * config.database.timeout + std::chrono::seconds(10);
   return o;
 }
 
