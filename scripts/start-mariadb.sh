@@ -17,16 +17,13 @@
 # loaded for Asia/Shanghai only (fast); other named zones are left unknown on
 # purpose, so the adapter's numeric-offset fallback is exercised too.
 set -euo pipefail
-
-die() { echo "start-mariadb: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib/server-common.sh
+source "$(dirname "$0")/lib/server-common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 DIR"
 [ "$(id -u)" -eq 0 ] || die "must run as root (it switches to the mysql user)"
-mkdir -p "$1"
-DIR=$(cd "$1" && pwd -P)
-SCRIPTS=$(cd "$(dirname "$0")" && pwd -P)
+server_dir "$1"
 SOCK=$DIR/mysql.sock
-PY=/usr/bin/python3
 DEADLINE_S=${WXPAY_TEST_START_TIMEOUT:-60}
 
 for tool in mariadbd mariadb-install-db mariadb-admin mariadb mariadb-tzinfo-to-sql; do
@@ -35,33 +32,10 @@ for tool in mariadbd mariadb-install-db mariadb-admin mariadb mariadb-tzinfo-to-
 done
 
 # A live server of this DIR? Then there is nothing to do.
-if [ -s "$DIR/pid" ]; then
-    old=$(cat "$DIR/pid")
-    if kill -0 "$old" 2>/dev/null && tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null | grep -qF -- "$DIR/"; then
-        [ -s "$DIR/env" ] || die "server $old is running but $DIR/env is missing: stop it with scripts/stop-server.sh $DIR"
-        exit 0
-    fi
-    rm -f "$DIR/pid"
-fi
+exit_if_running
 
-# SO_REUSEADDR as the servers use it: a port whose old connections linger in
-# TIME_WAIT after a stop is free for a restart, one with a listener is not.
-port_is_free() {
-    "$PY" -c 'import socket,sys
-s=socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try: s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError: sys.exit(1)' "$1"
-}
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-PORT=""
-if [ -s "$DIR/port" ] && port_is_free "$(cat "$DIR/port")"; then
-    PORT=$(cat "$DIR/port")
-fi
-[ -n "$PORT" ] || PORT=$(free_port)
+choose_ports "$DIR/port" 1
+PORT=$PORTS
 
 # mariadbd drops to the mysql user when that user can write DIR (the usual
 # case for a DIR made by mktemp -d and chowned here); otherwise, e.g. below a
@@ -89,16 +63,13 @@ setsid mariadbd --no-defaults --user="$RUN_AS" \
 PID=$!
 echo "$PORT" >"$DIR/port"
 
-ready=""
-for ((i = 0; i < DEADLINE_S * 10; i++)); do
-    kill -0 "$PID" 2>/dev/null || { tail -n 30 "$DIR/error.log" >&2 || true; die "mariadbd exited during start (log: $DIR/error.log)"; }
-    if mariadb-admin --no-defaults --socket="$SOCK" -uroot --connect-timeout=1 ping >/dev/null 2>&1; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$ready" ]; then
+ready=0
+await_ready "$DEADLINE_S" 0.1 "$PID" \
+    mariadb-admin --no-defaults --socket="$SOCK" -uroot --connect-timeout=1 ping || ready=$?
+if [ "$ready" -eq 1 ]; then
+    tail -n 30 "$DIR/error.log" >&2 || true
+    die "mariadbd exited during start (log: $DIR/error.log)"
+elif [ "$ready" -ne 0 ]; then
     kill -9 "$PID" 2>/dev/null || true
     tail -n 30 "$DIR/error.log" >&2 || true
     die "mariadbd did not answer within ${DEADLINE_S}s (log: $DIR/error.log)"
@@ -119,16 +90,14 @@ SQL
     touch "$DIR/provisioned"
 fi
 
-cat >"$DIR/env.tmp" <<EOF
+publish_server "$PID" <<EOF
 export WXPAY_TEST_MYSQL_HOST=127.0.0.1
 export WXPAY_TEST_MYSQL_PORT=$PORT
 export WXPAY_TEST_MYSQL_USER=wxpay
 export WXPAY_TEST_MYSQL_PASSWORD=wxpay-test
 export WXPAY_TEST_MYSQL_DB=shop
 # Stops the server and starts it again on the same port (reconnect tests).
-export WXPAY_TEST_MYSQL_RESTART="'$SCRIPTS/stop-server.sh' '$DIR' && '$SCRIPTS/start-mariadb.sh' '$DIR'"
+export WXPAY_TEST_MYSQL_RESTART="$(restart_command)"
 export WXPAY_TEST_MYSQL_SOCKET=$SOCK
 EOF
-mv "$DIR/env.tmp" "$DIR/env"
-echo "$PID" >"$DIR/pid"
 echo "start-mariadb: mariadbd pid $PID on 127.0.0.1:$PORT (data in $DIR)" >&2

@@ -16,15 +16,12 @@
 # Role wxpay / 'wxpay-test' (CREATEDB) and database `shop` owned by it are
 # created. Durability is switched off (fsync, synchronous_commit): test data only.
 set -euo pipefail
-
-die() { echo "start-postgres: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib/server-common.sh
+source "$(dirname "$0")/lib/server-common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 DIR"
 [ "$(id -u)" -eq 0 ] || die "must run as root (it switches to the postgres user)"
-mkdir -p "$1"
-DIR=$(cd "$1" && pwd -P)
-SCRIPTS=$(cd "$(dirname "$0")" && pwd -P)
-PY=/usr/bin/python3
+server_dir "$1"
 DEADLINE_S=${WXPAY_TEST_START_TIMEOUT:-60}
 
 # Debian keeps the server binaries out of PATH; take the newest installed major.
@@ -40,14 +37,7 @@ if [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ]; then
 fi
 command -v psql >/dev/null || die "psql not found: run scripts/install-deps.sh"
 
-if [ -s "$DIR/pid" ]; then
-    old=$(cat "$DIR/pid")
-    if kill -0 "$old" 2>/dev/null && tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null | grep -qF -- "$DIR/"; then
-        [ -s "$DIR/env" ] || die "server $old is running but $DIR/env is missing: stop it with scripts/stop-server.sh $DIR"
-        exit 0
-    fi
-    rm -f "$DIR/pid"
-fi
+exit_if_running
 
 chown postgres:postgres "$DIR"
 # A work directory made by `mktemp -d` (mode 0700) hides DIR from postgres.
@@ -67,23 +57,8 @@ fi
 runuser -u postgres -- test -w "$DIR" 2>/dev/null ||
     die "the postgres user cannot write $DIR: make every parent directory searchable (chmod o+x) or use a DIR under ${TMPDIR:-/tmp}"
 
-# SO_REUSEADDR as the servers use it: a port whose old connections linger in
-# TIME_WAIT after a stop is free for a restart, one with a listener is not.
-port_is_free() {
-    "$PY" -c 'import socket,sys
-s=socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try: s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError: sys.exit(1)' "$1"
-}
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-PORT=""
-if [ -s "$DIR/port" ] && port_is_free "$(cat "$DIR/port")"; then
-    PORT=$(cat "$DIR/port")
-fi
-[ -n "$PORT" ] || PORT=$(free_port)
+choose_ports "$DIR/port" 1
+PORT=$PORTS
 
 as_pg() { runuser -u postgres -- "$@"; }
 
@@ -118,16 +93,14 @@ SQL
     touch "$DIR/provisioned"
 fi
 
-cat >"$DIR/env.tmp" <<EOF
+publish_server "$PID" <<EOF
 export WXPAY_TEST_PG_HOST=127.0.0.1
 export WXPAY_TEST_PG_PORT=$PORT
 export WXPAY_TEST_PG_USER=wxpay
 export WXPAY_TEST_PG_PASSWORD=wxpay-test
 export WXPAY_TEST_PG_DB=shop
 # Stops the server and starts it again on the same port (reconnect tests).
-export WXPAY_TEST_PG_RESTART="'$SCRIPTS/stop-server.sh' '$DIR' && '$SCRIPTS/start-postgres.sh' '$DIR'"
+export WXPAY_TEST_PG_RESTART="$(restart_command)"
 export WXPAY_TEST_PG_SOCKET_DIR=$DIR
 EOF
-mv "$DIR/env.tmp" "$DIR/env"
-echo "$PID" >"$DIR/pid"
 echo "start-postgres: postgres pid $PID on 127.0.0.1:$PORT (data in $DIR)" >&2

@@ -5,7 +5,7 @@
 #
 #   scripts/start-rabbitmq.sh DIR
 #
-# Idempotent: when DIR/pid names a live process, does nothing. On success
+# Idempotent: when DIR/pid names a live node of DIR, does nothing. On success
 # writes DIR/pid (the Erlang VM, beam.smp) and DIR/env:
 #   export WXPAY_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT/%2f
 #   export WXPAY_TEST_AMQP_PORT=PORT
@@ -27,49 +27,27 @@
 # Runs as root: calls /usr/lib/rabbitmq/bin/* directly, because the /usr/sbin
 # wrappers switch to the `rabbitmq` user and would lose HOME (the cookie).
 set -euo pipefail
-
-die() { echo "start-rabbitmq: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib/server-common.sh
+source "$(dirname "$0")/lib/server-common.sh"
 
 [ $# -eq 1 ] || die "usage: $0 DIR"
-mkdir -p "$1"
-DIR=$(cd "$1" && pwd)
+server_dir "$1"
 case "$DIR" in *[[:space:]]*|*\"*|*\'*|*\$*) die "DIR must not contain spaces or quotes: $DIR";; esac
 
-SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 RMQ_BIN=/usr/lib/rabbitmq/bin
 [ -x "$RMQ_BIN/rabbitmq-server" ] || die "rabbitmq-server is not installed; run scripts/install-deps.sh"
 [ "$(id -u)" -eq 0 ] || die "must run as root (the node and its cookie belong to the caller)"
 getent hosts localhost >/dev/null || die "'localhost' does not resolve; add '127.0.0.1 localhost' to /etc/hosts"
 
-if [ -s "$DIR/pid" ] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null && [ -s "$DIR/env" ]; then
-    exit 0  # already running
-fi
+exit_if_running
 
 # Three loopback ports: AMQP, AMQP over TLS and Erlang distribution. The
 # ports of an earlier start in DIR (DIR/ports) are reused when all are still
 # free, together with the node's data: a restart then looks like a real
-# broker restart (same URL, durable queues kept). Otherwise new free ports,
-# held together so they differ, and a fresh node.
-ports_are_free() {
-    /usr/bin/python3 -c 'import socket,sys
-for p in sys.argv[1:]:
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", int(p)))
-    s.close()' "$@" 2>/dev/null
-}
-PORTS=""
-if [ -s "$DIR/ports" ] && ports_are_free $(cat "$DIR/ports"); then
-    PORTS=$(cat "$DIR/ports")
-    FRESH=0
-else
-    PORTS=$(/usr/bin/python3 -c 'import socket
-socks = [socket.socket() for _ in range(3)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))')
-    FRESH=1
-fi
+# broker restart (same URL, durable queues kept). Otherwise new free ports
+# and a fresh node.
+choose_ports "$DIR/ports" 3
+FRESH=$((1 - PORTS_REUSED))
 read -r AMQP_PORT TLS_PORT DIST_PORT <<<"$PORTS"
 [ -n "${AMQP_PORT:-}" ] && [ -n "${TLS_PORT:-}" ] && [ -n "${DIST_PORT:-}" ] || die "could not find free ports"
 echo "$AMQP_PORT $TLS_PORT $DIST_PORT" > "$DIR/ports"
@@ -155,12 +133,10 @@ fail_start() {
     kill "$WRAPPER_PID" 2>/dev/null || true
     die "$1 (log: $DIR/log)"
 }
-deadline=$((SECONDS + 90))
-until (exec 3<>"/dev/tcp/127.0.0.1/$AMQP_PORT") 2>/dev/null; do
-    kill -0 "$WRAPPER_PID" 2>/dev/null || fail_start "rabbitmq-server exited during start-up"
-    [ $SECONDS -lt $deadline ] || fail_start "node $NODE did not open port $AMQP_PORT within 90 s"
-    sleep 0.2
-done
+opened=0
+await_ready 90 0.2 "$WRAPPER_PID" port_accepts "$AMQP_PORT" || opened=$?
+[ "$opened" -ne 1 ] || fail_start "rabbitmq-server exited during start-up"
+[ "$opened" -eq 0 ] || fail_start "node $NODE did not open port $AMQP_PORT within 90 s"
 $CTL await_startup --timeout 60 >/dev/null 2>&1 || fail_start "node $NODE did not finish booting"
 
 BEAM_PID=$(cat "$DIR/rabbit.pid" 2>/dev/null || true)
@@ -168,16 +144,14 @@ if [ -z "$BEAM_PID" ] || ! kill -0 "$BEAM_PID" 2>/dev/null; then
     BEAM_PID=$(pgrep -P "$WRAPPER_PID" beam.smp || true)
 fi
 [ -n "$BEAM_PID" ] || die "node $NODE started but its VM process was not found"
-echo "$BEAM_PID" > "$DIR/pid"
 
-cat > "$DIR/env.tmp" <<EOF
+publish_server "$BEAM_PID" <<EOF
 export WXPAY_TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f
 export WXPAY_TEST_AMQP_PORT=$AMQP_PORT
 export WXPAY_TEST_RABBITMQCTL="$CTL"
 export WXPAY_TEST_AMQPS_URL=amqps://guest:guest@localhost:$TLS_PORT/%2f
 export WXPAY_TEST_AMQP_TLS_DIR=$TLS
 # Stops the node and starts it again on the same ports with the same data.
-export WXPAY_TEST_RABBITMQ_RESTART="'$SCRIPTS/stop-server.sh' '$DIR' && '$SCRIPTS/start-rabbitmq.sh' '$DIR'"
+export WXPAY_TEST_RABBITMQ_RESTART="$(restart_command)"
 EOF
-mv "$DIR/env.tmp" "$DIR/env"
 echo "start-rabbitmq: node $NODE on 127.0.0.1:$AMQP_PORT (pid $BEAM_PID, dir $DIR)" >&2

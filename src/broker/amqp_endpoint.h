@@ -1,6 +1,6 @@
-// Where and how to connect, from rabbitmq.url (SPEC §5). The configuration
-// loader validates the URL too (config/url.h); the broker parses it again
-// because it links only ops and core.
+// Where and how to connect, from rabbitmq.url (SPEC §5). The URL is parsed by
+// config/url.h's ParseAmqpUrl, the same parser the configuration loader
+// checks it with, so the two can never disagree about a URL.
 #pragma once
 
 #include <string>
@@ -21,20 +21,14 @@ struct AmqpEndpoint {
   bool url_has_password = false;
 };
 
-// Accepts amqp[s]://[user[:password]@]host[:port][/vhost] with
-// percent-escapes in user, password and vhost. Refuses query strings and
-// fragments (librabbitmq would ignore them), an empty vhost after '/', and
-// NUL bytes (librabbitmq takes C strings). Errors never quote the URL.
+// ParseAmqpUrl (config/url.h) with the broker's defaults; errors start with
+// "rabbitmq.url: " and never quote the URL.
 Result<AmqpEndpoint> ParseAmqpEndpoint(std::string_view url);
 
 // The password to log in with: rabbitmq.password (from password_file, or the
 // one the loader took from the URL) when set, else the URL's, else "guest"
 // for a URL without user info (RabbitMQ's default account).
 std::string ResolvePassword(const AmqpEndpoint& endpoint, const std::string& configured_password);
-
-// The URL with any password replaced by "***", for logs and errors. Safe on
-// malformed input: never returns the password.
-std::string RedactAmqpUrl(std::string_view url);
 
 // "amqp://user@host:port/vhost" (vhost percent-encoded), never a password.
 std::string DescribeEndpoint(const AmqpEndpoint& endpoint);

@@ -1,6 +1,7 @@
 # RabbitMQ adapter (librabbitmq-c 0.11): connection, session with one frame
 # dispatcher, publisher confirms, topology, reconnect. Pure parts are unit
 # tested; the rest runs against a real broker (scripts/start-rabbitmq.sh).
+# Depends on config for the one parser of rabbitmq.url (config/url.h).
 broker_SRCS := \
   src/broker/amqp_connection.cc \
   src/broker/amqp_endpoint.cc \
@@ -25,7 +26,7 @@ $(eval $(call test_binary,broker_unit,\
   tests/broker/follow_up_test.cc \
   tests/broker/publish_tracker_test.cc \
   tests/broker/topology_plan_test.cc,\
-  broker ops core))
+  broker config ops core))
 
 $(eval $(call test_binary,broker_it,\
   tests/broker/rabbit_fixture.cc \
@@ -33,4 +34,4 @@ $(eval $(call test_binary,broker_it,\
   tests/broker/topology_it_test.cc \
   tests/broker/reconnect_it_test.cc \
   tests/broker/tls_it_test.cc,\
-  broker ops core))
+  broker config ops core))

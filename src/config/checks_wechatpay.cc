@@ -30,6 +30,13 @@ void ConfigChecker::CheckBaseUrl(std::string_view key, std::string& url) {
     return;
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
+  if (!parsed->path.empty()) {
+    // The v3 paths are absolute (/v3/pay/...) and signed as sent: a prefix
+    // would be signed wrongly, and WeChat Pay has none.
+    Error(key, "\"" + url + "\" has a path (" + parsed->path +
+                   "); give only scheme, host and port, e.g. https://api.mch.weixin.qq.com");
+    return;
+  }
   if (parsed->tls || !Usable("wechatpay.allow_plain_http")) return;
   if (!config_.wechatpay.allow_plain_http) {
     Error(key, "http:// is refused: answers could be forged on the way; use https:// (or, for tests "

@@ -32,6 +32,20 @@ std::optional<std::string> PercentDecode(std::string_view text) {
   return out;
 }
 
+// One percent-encoded part of an amqp URL (`part`: "user name", "password",
+// "virtual host"). librabbitmq takes C strings, so an escaped NUL would
+// silently cut the value short: it is refused.
+Result<std::string> DecodeAmqpPart(std::string_view text, std::string_view part) {
+  std::optional<std::string> decoded = PercentDecode(text);
+  if (!decoded) {
+    return Fail("has a bad percent-escape in the " + std::string(part) + " (write %XX with two hex digits)");
+  }
+  if (decoded->find('\0') != std::string::npos) {
+    return Fail("has %00 in the " + std::string(part) + ": librabbitmq cannot send a NUL byte");
+  }
+  return *std::move(decoded);
+}
+
 struct HostPort {
   std::string host;
   std::optional<int> port;
@@ -48,6 +62,9 @@ Result<HostPort> ParseHostPort(std::string_view authority, std::string_view what
     rest = authority.substr(close + 1);
     if (!rest.empty() && rest.front() != ':') {
       return Fail(std::string(what) + " has text after the IPv6 address; write [address]:port");
+    }
+    for (char c : out.host) {
+      if (HexValue(c) < 0 && c != ':' && c != '.') return Fail(std::string(what) + " has a malformed IPv6 address");
     }
   } else {
     const std::size_t colon = authority.find(':');
@@ -108,13 +125,15 @@ Result<AmqpUrl> ParseAmqpUrl(std::string_view url) {
     const std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     const std::size_t colon = userinfo.find(':');
-    const std::optional<std::string> user = PercentDecode(userinfo.substr(0, colon));
-    if (!user) return Fail("has a bad percent-escape in the user name (write %XX with two hex digits)");
-    out.user = *user;
+    Result<std::string> user = DecodeAmqpPart(userinfo.substr(0, colon), "user name");
+    if (!user) return user.error();
+    if (user->empty()) return Fail("has an empty user name before '@'");
+    out.user = std::move(*user);
+    out.has_user = true;
     if (colon != std::string_view::npos) {
-      const std::optional<std::string> password = PercentDecode(userinfo.substr(colon + 1));
-      if (!password) return Fail("has a bad percent-escape in the password (write %XX with two hex digits)");
-      out.password = *password;
+      Result<std::string> password = DecodeAmqpPart(userinfo.substr(colon + 1), "password");
+      if (!password) return password.error();
+      out.password = std::move(*password);
       out.has_password = true;
     }
   }
@@ -132,24 +151,34 @@ Result<AmqpUrl> ParseAmqpUrl(std::string_view url) {
     if (encoded_vhost.find('/') != std::string_view::npos) {
       return Fail("has a '/' inside the virtual host; write it as %2F");
     }
-    const std::optional<std::string> vhost = PercentDecode(encoded_vhost);
-    if (!vhost) return Fail("has a bad percent-escape in the virtual host (write %XX with two hex digits)");
-    out.vhost = *vhost;
+    Result<std::string> vhost = DecodeAmqpPart(encoded_vhost, "virtual host");
+    if (!vhost) return vhost.error();
+    out.vhost = std::move(*vhost);
   }
   return out;
 }
 
 std::string RedactUrl(std::string_view url) {
   const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
-  const std::size_t start = scheme_end + 3;
-  // The last '@' rather than the first: an unencoded '@' or '/' in the
-  // password then still ends up inside the redacted part.
-  const std::size_t at = url.rfind('@');
-  if (at == std::string_view::npos || at < start) return std::string(url);
-  const std::size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+  if (scheme_end == std::string_view::npos) return "(not a URL)";
+  const std::size_t authority_begin = scheme_end + 3;
+  // The password ends at the last '@' before the path; anything odd is cut.
+  std::size_t authority_end = url.find('/', authority_begin);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  const std::string_view authority = url.substr(authority_begin, authority_end - authority_begin);
+  const std::size_t at = authority.rfind('@');
+  std::string out(url.substr(0, authority_begin));
+  if (at == std::string_view::npos) {
+    if (url.find('@', authority_end) != std::string_view::npos) return out + "***";
+    return std::string(url);
+  }
+  const std::string_view userinfo = authority.substr(0, at);
+  const std::size_t colon = userinfo.find(':');
+  out += userinfo.substr(0, colon);
+  if (colon != std::string_view::npos) out += ":***";
+  if (url.find('@', authority_end) != std::string_view::npos) return out + "@***";
+  out += url.substr(authority_begin + at);
+  return out;
 }
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {

@@ -14,6 +14,7 @@ namespace wxpay {
 struct AmqpUrl {
   bool tls = false;           // amqps://
   std::string user;           // percent-decoded; empty when the URL has none
+  bool has_user = false;
   std::string password;       // percent-decoded; empty when the URL has none
   bool has_password = false;
   std::string host;           // without [] for IPv6 literals
@@ -21,12 +22,17 @@ struct AmqpUrl {
   std::string vhost = "/";    // percent-decoded; "/" when the URL has no path
 };
 
-// Accepts amqp://[user[:password]@]host[:port][/vhost]. Query strings are
-// refused (librabbitmq ignores them, so settings there would be lost).
+// Accepts amqp[s]://[user[:password]@]host[:port][/vhost] with percent-escapes
+// in user, password and vhost. The one parser of rabbitmq.url: the loader
+// checks it with this, and the broker connects with what it returns. Refuses
+// what librabbitmq would misread: query strings and fragments (ignored, so
+// settings there would be lost), an empty vhost after '/', an empty user name
+// before '@', and escaped NUL bytes (librabbitmq takes C strings).
 Result<AmqpUrl> ParseAmqpUrl(std::string_view url);
 
 // The URL with its password replaced by "***" (for logs); unchanged when it
-// has none. Safe on malformed input: it never returns the password.
+// has none. Safe on malformed input: it never returns the password (a text
+// without "://" comes back as "(not a URL)").
 std::string RedactUrl(std::string_view url);
 
 struct HttpUrl {

@@ -6,14 +6,19 @@
 #   src/store/mysql_store.cc  defines OpenMysqlStore (store/store_factory.h)
 #   src/store/pg_store.cc     defines OpenPgStore
 #   src/store/mysql_*.cc, src/store/pg_*.cc       further sources of theirs
+#   src/store/server_*.cc                         what both share (pool, store logic)
 #   tests/store/mysql_*_test.cc, pg_*_test.cc     pure unit tests -> store_unit
 #   tests/store/mysql_*_it.cc, pg_*_it.cc         the conformance instantiation
 #                                                 and server tests -> store_mysql_it, store_pg_it
+#   tests/store/server_*.cc                       what both server test binaries share
 # store_factory.cc dispatches to all three adapters, so it is built only once
 # both mysql_store.cc and pg_store.cc exist (no weak fallbacks).
 
 store_MYSQL_SRCS := $(wildcard src/store/mysql_*.cc)
 store_PG_SRCS := $(wildcard src/store/pg_*.cc)
+store_SERVER_SRCS := \
+  src/store/server_pool.cc \
+  src/store/server_store.cc
 store_FACTORY_SRCS := $(if $(and $(wildcard src/store/mysql_store.cc),$(wildcard src/store/pg_store.cc)),\
   src/store/store_factory.cc)
 
@@ -22,6 +27,7 @@ store_SRCS := \
   src/store/sqlite_handle.cc \
   src/store/sqlite_store.cc \
   src/store/state_store.cc \
+  $(store_SERVER_SRCS) \
   $(store_MYSQL_SRCS) \
   $(store_PG_SRCS) \
   $(store_FACTORY_SRCS)
@@ -30,6 +36,7 @@ $(eval $(call module,store))
 $(eval $(call test_binary,store_unit,\
   tests/store/mapping_test.cc \
   tests/store/state_store_test.cc \
+  tests/store/server_store_test.cc \
   $(wildcard tests/store/mysql_*_test.cc tests/store/pg_*_test.cc),\
   store ops core))
 
@@ -40,16 +47,21 @@ $(eval $(call test_binary,store_sqlite_it,\
   tests/store/sqlite_conformance_it.cc,\
   store ops core))
 
+store_SERVER_IT_SRCS := \
+  tests/store/conformance.cc \
+  tests/store/server_fixture.cc \
+  tests/store/server_checks.cc
+
 ifneq ($(wildcard tests/store/mysql_*_it.cc),)
 $(eval $(call test_binary,store_mysql_it,\
-  tests/store/conformance.cc \
+  $(store_SERVER_IT_SRCS) \
   $(wildcard tests/store/mysql_*_it.cc),\
   store ops core))
 endif
 
 ifneq ($(wildcard tests/store/pg_*_it.cc),)
 $(eval $(call test_binary,store_pg_it,\
-  tests/store/conformance.cc \
+  $(store_SERVER_IT_SRCS) \
   $(wildcard tests/store/pg_*_it.cc),\
   store ops core))
 endif

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "store/mysql_error.h"
-#include "store/mysql_pg_store.h"
+#include "store/server_store.h"
 
 namespace wxpay {
 namespace {

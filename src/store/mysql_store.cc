@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "store/mysql_conn.h"
-#include "store/mysql_pg_store.h"
+#include "store/server_store.h"
 #include "store/store_factory.h"
 
 namespace wxpay {

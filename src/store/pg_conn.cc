@@ -11,8 +11,8 @@
 #include <variant>
 #include <vector>
 
-#include "store/mysql_pg_store.h"
 #include "store/pg_error.h"
+#include "store/server_store.h"
 
 namespace wxpay {
 namespace {

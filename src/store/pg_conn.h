@@ -14,7 +14,7 @@
 
 #include "config/config.h"
 #include "ops/log.h"
-#include "store/mysql_pg_pool.h"
+#include "store/server_pool.h"
 
 namespace wxpay {
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <utility>
 
-#include "store/mysql_pg_store.h"
 #include "store/pg_conn.h"
+#include "store/server_store.h"
 #include "store/store_factory.h"
 
 namespace wxpay {

@@ -87,6 +87,10 @@ TEST_F(ChecksTest, PasswordFileProblemsNameThePathNeverTheContent) {
   EXPECT_THAT(errors, ElementsAre("test.yaml:2: rabbitmq.password_file: " + dir().path() +
                                   "/two-lines holds more than one line; it must hold only the password"));
   EXPECT_EQ(::testing::PrintToString(errors).find("hunter2"), std::string::npos);
+  dir().Write("huge", std::string(64 * 1024 + 1, 'x'));
+  EXPECT_THAT(Errors(With("rabbitmq:\n", "  password_file: ${DIR}/huge\n")),
+              ElementsAre("test.yaml:2: rabbitmq.password_file: " + dir().path() +
+                          "/huge is larger than 64 KiB; it must hold only the password"));
   EXPECT_THAT(Errors(With("rabbitmq:\n", "  password_file: ${DIR}\n")),
               ElementsAre("test.yaml:2: rabbitmq.password_file: cannot read " + dir().path() + ": not a regular file"));
   EXPECT_THAT(Errors(With("rabbitmq:\n", "  password_file: relative/pw\n")),
@@ -400,6 +404,13 @@ TEST_F(ChecksTest, PartnerModeNeedsSpMchidAndASubMerchant) {
   EXPECT_EQ(column->config.database.orders.sub_mchid, "sub_mch");
   EXPECT_THAT(Warnings(Edit(partner, "  mode: partner\n", "  mode: partner\n  mchid: \"1\"\n  sp_mchid: \"2\"\n  sub_mchid: \"3\"\n")),
               ElementsAre("test.yaml:19: wechatpay.mchid: ignored in partner mode (requests use sp_mchid and sub_mchid)"));
+}
+
+TEST_F(ChecksTest, BaseUrlMustNotHaveAPath) {
+  // The client signs /v3/... as sent; a prefix would be signed wrongly.
+  EXPECT_THAT(Errors(With("wechatpay:\n", "  base_url: https://proxy.example.com/wechat\n")),
+              ElementsAre("test.yaml:18: wechatpay.base_url: \"https://proxy.example.com/wechat\" has a path "
+                          "(/wechat); give only scheme, host and port, e.g. https://api.mch.weixin.qq.com"));
 }
 
 TEST_F(ChecksTest, PlainHttpOnlyWhenAllowedAndOnlyToLoopback) {

@@ -16,6 +16,7 @@ TEST(AmqpUrl, ParsesAllParts) {
   EXPECT_FALSE(url->tls);
   EXPECT_EQ(url->user, "user@shop");
   EXPECT_EQ(url->password, "p/ss:w");
+  EXPECT_TRUE(url->has_user);
   EXPECT_TRUE(url->has_password);
   EXPECT_EQ(url->host, "broker.example.com");
   EXPECT_EQ(url->port, 5673);
@@ -28,6 +29,7 @@ TEST(AmqpUrl, Defaults) {
   EXPECT_EQ(plain->port, 5672);
   EXPECT_EQ(plain->vhost, "/");
   EXPECT_FALSE(plain->has_password);
+  EXPECT_FALSE(plain->has_user);
   EXPECT_EQ(plain->user, "");
 
   Result<AmqpUrl> tls = ParseAmqpUrl("amqps://wxpay@mq.example.com/%2f");
@@ -36,6 +38,7 @@ TEST(AmqpUrl, Defaults) {
   EXPECT_EQ(tls->port, 5671);
   EXPECT_EQ(tls->vhost, "/");
   EXPECT_EQ(tls->user, "wxpay");
+  EXPECT_TRUE(tls->has_user);
   EXPECT_FALSE(tls->has_password);
 
   Result<AmqpUrl> v6 = ParseAmqpUrl("amqp://u:p@[::1]:5672/v");
@@ -71,16 +74,53 @@ TEST(AmqpUrl, ErrorsNeverQuoteTheUrl) {
             "or amqps://...)");
 }
 
+TEST(AmqpUrl, RefusesWhatLibrabbitmqWouldMisread) {
+  const char* bad[] = {
+      "http://h/",                  // scheme
+      "amqp://h:5672/",             // empty vhost
+      "amqp://h/a/b",               // '/' inside the vhost
+      "amqp://u:p@h/?heartbeat=5",  // query string
+      "amqp://u:p@h/v#x",           // fragment
+      "amqp://u:p%zz@h/",           // bad escape
+      "amqp://u:p%00x@h/",          // NUL would cut the C string
+      "amqp://u%00@h/",             // in the user name too
+      "amqp://h/v%00",              // and in the vhost
+      "amqp://h:0/",                // port range
+      "amqp://h:70000",             // port range
+      "amqp://h:",                  // empty port
+      "amqp://:p@h",                // empty user
+      "amqp://@h",                  // empty user, no password
+      "amqp:///vh",                 // no host
+      "amqp://[::1/vh",             // unclosed IPv6
+      "amqp://[::1]x/vh",           // text after the IPv6 address
+      "amqp://[::g1]/vh",           // not an IPv6 address
+      "amqp://u:p@h/v@x",           // '@' after the host
+  };
+  for (const char* url : bad) {
+    EXPECT_NE(ErrorOf(url), "parsed") << url;
+  }
+}
+
+TEST(AmqpUrl, NulAndEmptyUserErrorsSayWhatIsWrong) {
+  EXPECT_EQ(ErrorOf("amqp://u:sec%00ret@h/v"), "has %00 in the password: librabbitmq cannot send a NUL byte");
+  EXPECT_EQ(ErrorOf("amqp://:secret@h/v"), "has an empty user name before '@'");
+  EXPECT_EQ(ErrorOf("amqp://u:secret@[::x]/v"),
+            "the URL has a malformed IPv6 address (expected amqp://user@host:5672/vhost or amqps://...)");
+}
+
 TEST(RedactUrl, ReplacesOnlyThePassword) {
   EXPECT_EQ(RedactUrl("amqp://wxpay:s3cret@127.0.0.1:5672/%2f"), "amqp://wxpay:***@127.0.0.1:5672/%2f");
   EXPECT_EQ(RedactUrl("amqp://wxpay@127.0.0.1:5672/%2f"), "amqp://wxpay@127.0.0.1:5672/%2f");
   EXPECT_EQ(RedactUrl("amqp://127.0.0.1:5672/%2f"), "amqp://127.0.0.1:5672/%2f");
   EXPECT_EQ(RedactUrl("amqps://u:p@[::1]:5671/v"), "amqps://u:***@[::1]:5671/v");
-  EXPECT_EQ(RedactUrl("not a url"), "not a url");
+  EXPECT_EQ(RedactUrl("amqp://mq"), "amqp://mq");
+  // Without a scheme there is no telling where a password would be.
+  EXPECT_EQ(RedactUrl("not a url s3cret"), "(not a URL)");
 }
 
 TEST(RedactUrl, MalformedPasswordsStillDoNotLeak) {
-  for (std::string_view url : {"amqp://u:pa/ss@h/v", "amqp://u:pa@ss@h/v", "amqp://u:pa?ss@h", "amqp://u:p:ss@h"}) {
+  for (std::string_view url : {"amqp://u:pa/ss@h/v", "amqp://u:pa@ss@h/v", "amqp://u:pa?ss@h", "amqp://u:p:ss@h",
+                               "amqp://u:pa/ss@h/v@x", "amqp://u:pa/ss@h/%2f"}) {
     const std::string redacted = RedactUrl(url);
     EXPECT_EQ(redacted.find("ss@"), std::string::npos) << redacted;
     EXPECT_NE(redacted.find("***"), std::string::npos) << redacted;

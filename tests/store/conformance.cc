@@ -67,6 +67,8 @@ Trade SuccessTrade(int64_t fen, const std::string& transaction_id) {
   return t;
 }
 
+}  // namespace
+
 ShopOrder UnpaidOrder(const std::string& order_no, int64_t fen) {
   ShopOrder o;
   o.order_no = order_no;
@@ -75,8 +77,6 @@ ShopOrder UnpaidOrder(const std::string& order_no, int64_t fen) {
   o.amount_fen = fen;
   return o;
 }
-
-}  // namespace
 
 std::vector<std::string> CreateSchemaSql(Dialect d, const TestSchema& s) {
   const std::string time = TimeType(d, s);

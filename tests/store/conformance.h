@@ -113,6 +113,8 @@ std::string InsertOrderSql(Dialect d, const TestSchema& schema, const TestOrder&
 DatabaseConfig MappedConfig(DatabaseConfig base, const TestSchema& schema);
 // The stored status value for a state in this schema ("1"/"unpaid", ...).
 std::string StoredStatus(const TestSchema& schema, ShopState state);
+// An unpaid order as the store would load it, for MarkPaid/MarkCancelled.
+ShopOrder UnpaidOrder(const std::string& order_no, int64_t fen);
 
 // ------------------------------------------------------------ the suite
 

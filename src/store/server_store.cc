@@ -1,4 +1,4 @@
-#include "store/mysql_pg_store.h"
+#include "store/server_store.h"
 
 #include <chrono>
 #include <optional>

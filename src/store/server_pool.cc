@@ -1,4 +1,4 @@
-#include "store/mysql_pg_pool.h"
+#include "store/server_pool.h"
 
 #include <utility>
 

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "store/mysql_pg_pool.h"
-#include "store/mysql_pg_store.h"
+#include "store/server_pool.h"
+#include "store/server_store.h"
 
 namespace wxpay {
 namespace {

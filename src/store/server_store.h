@@ -1,7 +1,6 @@
 // The ShopStore over a database server (MariaDB/MySQL or PostgreSQL): the
 // transaction logic of SPEC §2 invariant 3 written once over ServerConnection,
 // with a connection pool and one safe retry after a lost session.
-// (Named after both adapters, its only users.)
 #pragma once
 
 #include <functional>
@@ -13,7 +12,7 @@
 #include "core/clock.h"
 #include "ops/log.h"
 #include "store/mapping.h"
-#include "store/mysql_pg_pool.h"
+#include "store/server_pool.h"
 #include "store/store_factory.h"
 
 namespace wxpay {

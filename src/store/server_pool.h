@@ -1,6 +1,5 @@
 // What the MariaDB/MySQL and PostgreSQL adapters share: the connection
 // interface each of them implements, and a bounded pool of such connections.
-// (Named after both adapters, its only users.)
 #pragma once
 
 #include <chrono>
