@@ -29,7 +29,8 @@ int StoreOpenExitCode(const std::string& message) {
 }
 
 int InvalidOrderNo(const std::string& command, const std::string& order_no) {
-  PrintErr(command + ": '" + order_no +
+  // Shown escaped: it may hold anything, a newline or a terminal escape included.
+  PrintErr(command + ": '" + PreviewBytes(order_no) +
            "' is not a valid order number (6-32 characters of 0-9 A-Z a-z _ - | *)");
   return exit_code::kBadData;
 }

@@ -38,6 +38,14 @@ $(eval $(call test_binary,cli_reconcile_it,\
   tests/cli/shop_db.cc \
   tests/store/conformance.cc \
   tests/cli/shop_fixture.cc \
-  tests/cli/reconcile_it.cc \
+  tests/cli/reconcile_it.cc,\
+  store wechatpay config ops core))
+
+$(eval $(call test_binary,cli_sweep_it,\
+  $(cli_IT_SUPPORT) \
+  tests/cli/db_sessions.cc \
+  tests/cli/shop_db.cc \
+  tests/store/conformance.cc \
+  tests/cli/shop_fixture.cc \
   tests/cli/sweep_it.cc,\
   store wechatpay config ops core))

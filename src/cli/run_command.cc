@@ -120,6 +120,12 @@ int RunDaemon(const Invocation& inv, const LoadedConfig& loaded, StderrLogger& l
       return IsConfigError(opened.error().message) ? StartAttempt::Fatal(opened.error().message)
                                                    : StartAttempt::Retry(opened.error().message);
     }
+    // A money column of FLOAT/REAL or a missing mapped column is a mistake in
+    // the file: refuse it before a single order is touched (SPEC §5).
+    if (Result<SchemaReport> schema = (*opened)->CheckSchema(); !schema) {
+      const std::string& why = schema.error().message;
+      return IsConfigError(why) ? StartAttempt::Fatal(why) : StartAttempt::Retry(why);
+    }
     store = std::move(opened).value();
     return StartAttempt::Ok();
   });

@@ -51,6 +51,11 @@ ErrorClass ClassifyErrorAnswer(long http_status, std::string_view code) {
   if (OneOf(code, {"MCH_NOT_EXISTS", "PARAM_ERROR", "APPID_MCHID_NOT_MATCH", "INVALID_REQUEST"})) {
     return {PayErrorKind::kPermanent, false};
   }
+  // 403s about this one order (e.g. TRADE_ERROR: a payment-code order cannot
+  // be closed, only reversed): a refusal for the order, not an outage.
+  if (OneOf(code, {"TRADE_ERROR", "OUT_TRADE_NO_USED", "NOT_ENOUGH", "NOTENOUGH"})) {
+    return {PayErrorKind::kPermanent, false};
+  }
   if (http_status == 401 || http_status == 403) return {PayErrorKind::kPermanent, true};
   return {PayErrorKind::kTransient, false};
 }

@@ -50,7 +50,9 @@ INSTANTIATE_TEST_SUITE_P(
         Row{500, "ORDER_NOT_EXIST", kTransient, true}, Row{400, "SYSTEM_ERROR", kTransient, true},
         // Permanent: auth and signature are system-wide, request errors are not.
         Row{401, "SIGN_ERROR", kPermanent, true}, Row{401, "", kPermanent, true},
-        Row{403, "NO_AUTH", kPermanent, true}, Row{403, "TRADE_ERROR", kPermanent, true},
+        Row{403, "NO_AUTH", kPermanent, true}, Row{403, "ACCOUNT_ERROR", kPermanent, true},
+        // ... except refusals about this one order (a payment-code order's close).
+        Row{403, "TRADE_ERROR", kPermanent, false}, Row{403, "OUT_TRADE_NO_USED", kPermanent, false},
         Row{403, "", kPermanent, true}, Row{400, "MCH_NOT_EXISTS", kPermanent, false},
         Row{400, "PARAM_ERROR", kPermanent, false},
         Row{400, "APPID_MCHID_NOT_MATCH", kPermanent, false},
