@@ -10,6 +10,7 @@ libyaml-cpp-dev libsystemd-dev libgtest-dev libgmock-dev libmariadb-dev libpq-de
 libhowardhinnant-date-dev
 rabbitmq-server amqp-tools mariadb-server postgresql sqlite3
 python3 python3-cryptography python3-yaml openssl curl procps iproute2 systemd
+heaptrack valgrind
 "
 
 missing=""

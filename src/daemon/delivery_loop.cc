@@ -41,8 +41,17 @@ void DeliveryLoop::Step(std::chrono::milliseconds max_wait) {
   RunTimers();
   DispatchReady();
   UpdateConsuming();
-  const bool more = !mailbox_->empty();
-  HandleEvent(d_.broker.Poll(more ? std::chrono::milliseconds(0) : max_wait));
+  // Workers cannot wake the broker poll (librabbitmq owns the socket wait),
+  // so while orders are on workers the poll is kept short: a finished order
+  // is acked within a couple of milliseconds instead of after max_wait.
+  constexpr std::chrono::milliseconds kBusyPoll{2};
+  std::chrono::milliseconds wait = max_wait;
+  if (!mailbox_->empty()) {
+    wait = std::chrono::milliseconds(0);
+  } else if (processing_ > 0) {
+    wait = std::min(max_wait, kBusyPoll);
+  }
+  HandleEvent(d_.broker.Poll(wait));
   // Deliveries that arrived in this turn can start at once.
   DispatchReady();
   UpdateConsuming();
