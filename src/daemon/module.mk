@@ -28,3 +28,13 @@ $(eval $(call test_binary,daemon_it,\
   tests/wechatpay/sim_fixture.cc \
   tests/wechatpay/test_data.cc,\
   daemon broker store wechatpay config ops core))
+
+# The daemon under load and faults: a mixed batch on two processes through a
+# broker restart and a SIGKILL, reschedule timing, dead letters, heartbeats.
+$(eval $(call test_binary,daemon_batch_it,\
+  tests/daemon/it_support.cc \
+  tests/daemon/daemon_batch_it_test.cc \
+  tests/broker/rabbit_fixture.cc \
+  tests/wechatpay/sim_fixture.cc \
+  tests/wechatpay/test_data.cc,\
+  daemon broker store wechatpay config ops core))
