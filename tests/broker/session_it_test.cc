@@ -301,7 +301,7 @@ TEST_F(SessionTest, ResourceAlarmBlocksAndUnblocksPublishing) {
   ASSERT_EQ(RunRabbitmqctl(env_, "set_vm_memory_high_watermark 0"), 0);
   // RabbitMQ blocks a connection when it next publishes.
   Result<PublishId> held = s->Publish(m);
-  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(held.ok()) << held.error().message;
   std::optional<BrokerEvent> blocked = PollUntil(PollOf(*s), Is<ConnectionBlocked>, seconds(10));
   ASSERT_TRUE(blocked.has_value());
   EXPECT_NE(std::get<ConnectionBlocked>(*blocked).reason.find("memory"), std::string::npos);
