@@ -20,8 +20,9 @@ class MessageBroker {
  public:
   virtual ~MessageBroker() = default;
 
-  // The next event, waiting at most `timeout`.
-  virtual BrokerEvent Poll(std::chrono::milliseconds timeout) = 0;
+  // The next event, waiting at most `timeout`. With `wake_fd` >= 0 the wait
+  // also ends (Idle) once that descriptor is readable; the caller clears it.
+  virtual BrokerEvent Poll(std::chrono::milliseconds timeout, int wake_fd) = 0;
 
   // Refused (nothing sent) when `ref` comes from an earlier connection.
   virtual Status Ack(const DeliveryRef& ref) = 0;

@@ -1,5 +1,6 @@
 #include "broker/broker_session.h"
 
+#include <poll.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -15,6 +16,11 @@ constexpr amqp_channel_t kPublishChannel = 2;
 constexpr amqp_channel_t kAdminChannel = 3;
 
 using Clock = std::chrono::steady_clock;
+
+// Poll() with a wake descriptor: how long one read may wait for the rest of a
+// frame, and how often a read must run even while wake-ups keep coming.
+constexpr std::chrono::milliseconds kReadSlice{1};
+constexpr std::chrono::milliseconds kHeartbeatService{1000};
 
 // librabbitmq takes non-const bytes but never writes through them.
 amqp_bytes_t Borrow(const std::string& s) {
@@ -144,11 +150,24 @@ Status BrokerSession::StopConsuming() {
   return Status::Ok();
 }
 
-BrokerEvent BrokerSession::Poll(std::chrono::milliseconds timeout) {
+BrokerEvent BrokerSession::Poll(std::chrono::milliseconds timeout, int wake_fd) {
   if (pending_.empty() && !closed_) {
     const Clock::time_point deadline = Clock::now() + timeout;
     do {
-      PumpOnce(Until(deadline));
+      if (wake_fd < 0) {
+        PumpOnce(Until(deadline));
+        continue;
+      }
+      const Readiness ready = WaitForSocketOrWake(Until(deadline), wake_fd);
+      // librabbitmq sends our heartbeats and notices missing ones only inside
+      // its own reads: without bytes to read, one still runs every second.
+      if (ready != Readiness::kSocket && Clock::now() - last_pump_ < kHeartbeatService) {
+        if (ready == Readiness::kWake) break;
+        continue;
+      }
+      // A short timeout, not zero: with zero librabbitmq never compares
+      // against the broker's heartbeat deadline.
+      PumpOnce(kReadSlice);
     } while (pending_.empty() && !closed_ && Clock::now() < deadline);
   }
   if (!pending_.empty()) {
@@ -160,7 +179,21 @@ BrokerEvent BrokerSession::Poll(std::chrono::milliseconds timeout) {
   return Idle{};
 }
 
+BrokerSession::Readiness BrokerSession::WaitForSocketOrWake(std::chrono::milliseconds timeout, int wake_fd) {
+  // Frames or bytes librabbitmq already holds are not visible to poll().
+  // (Over TLS, SSL_read without read-ahead leaves no whole record buffered
+  // inside OpenSSL: the socket stays readable until librabbitmq takes it.)
+  if (amqp_frames_enqueued(conn_.get()) || amqp_data_in_buffer(conn_.get())) return Readiness::kSocket;
+  pollfd fds[2] = {{amqp_get_sockfd(conn_.get()), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+  if (::poll(fds, 2, static_cast<int>(std::min<int64_t>(timeout.count(), 60'000))) <= 0) {
+    return Readiness::kNothing;  // timeout, or EINTR
+  }
+  if (fds[0].revents != 0) return Readiness::kSocket;  // data, or an error the read reports
+  return Readiness::kWake;
+}
+
 void BrokerSession::PumpOnce(std::chrono::milliseconds timeout) {
+  last_pump_ = Clock::now();
   // Frames handed out earlier live in librabbitmq's pools until this call;
   // everything taken from them has been copied. Channels with queued frames
   // are kept.

@@ -74,8 +74,10 @@ class BrokerSession {
   Status StopConsuming();
 
   // The next event, waiting at most `timeout`. Idle on timeout; Closed once
-  // the connection is gone (and on every call after that).
-  BrokerEvent Poll(std::chrono::milliseconds timeout);
+  // the connection is gone (and on every call after that). With `wake_fd`
+  // >= 0 the wait is a poll() on the socket and `wake_fd`, and ends (Idle)
+  // as soon as `wake_fd` is readable; the caller clears it.
+  BrokerEvent Poll(std::chrono::milliseconds timeout, int wake_fd = -1);
 
   // Refuse (error, nothing sent) when `ref` is from another generation: its
   // tag would name a different delivery, or none, on this channel.
@@ -123,6 +125,9 @@ class BrokerSession {
 
   // Reads at most one frame (or delivery) and queues what it means.
   void PumpOnce(std::chrono::milliseconds timeout);
+  enum class Readiness { kSocket, kWake, kNothing };
+  // Waits until the socket or `wake_fd` is readable or `timeout` passes.
+  Readiness WaitForSocketOrWake(std::chrono::milliseconds timeout, int wake_fd);
   void HandleFrame(const amqp_frame_t& frame);
   void HandleReturn(uint16_t channel, const amqp_basic_return_t& method);
   void HandleChannelClose(uint16_t channel, const AmqpServerClose& close);
@@ -143,6 +148,7 @@ class BrokerSession {
   bool reopening_publish_channel_ = false;
   bool blocked_ = false;
   bool closed_ = false;
+  std::chrono::steady_clock::time_point last_pump_ = std::chrono::steady_clock::now();
   std::string close_reason_;
 };
 

@@ -14,6 +14,7 @@ broker_SRCS := \
   src/broker/follow_up.cc \
   src/broker/message.cc \
   src/broker/publish_tracker.cc \
+  src/broker/queue_reader.cc \
   src/broker/reconnecting_broker.cc \
   src/broker/topology.cc
 $(eval $(call module,broker))
@@ -31,6 +32,7 @@ $(eval $(call test_binary,broker_unit,\
 $(eval $(call test_binary,broker_it,\
   tests/broker/rabbit_fixture.cc \
   tests/broker/session_it_test.cc \
+  tests/broker/session_wake_it_test.cc \
   tests/broker/topology_it_test.cc \
   tests/broker/reconnect_it_test.cc \
   tests/broker/tls_it_test.cc,\

@@ -43,7 +43,7 @@ Status ReconnectingBroker::Connect() {
   return Status::Ok();
 }
 
-BrokerEvent ReconnectingBroker::Poll(std::chrono::milliseconds timeout) {
+BrokerEvent ReconnectingBroker::Poll(std::chrono::milliseconds timeout, int wake_fd) {
   if (session_ == nullptr) {
     const Clock::time_point now = Clock::now();
     if (now < next_connect_) {
@@ -76,7 +76,7 @@ BrokerEvent ReconnectingBroker::Poll(std::chrono::milliseconds timeout) {
     }
   }
 
-  BrokerEvent event = session_->Poll(timeout);
+  BrokerEvent event = session_->Poll(timeout, wake_fd);
   if (const auto* closed = std::get_if<Closed>(&event)) {
     logger_.Warning(closed->reason + "; reconnecting");
     session_.reset();

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "broker/backoff.h"
 #include "broker/broker.h"
@@ -46,7 +47,7 @@ class ReconnectingBroker final : public MessageBroker {
   // then tries once and yields Connected or ConnectFailed. While connected:
   // the session's events; after Closed the next call starts reconnecting.
   // After ConsumerCancelled it re-subscribes with backoff.
-  BrokerEvent Poll(std::chrono::milliseconds timeout) override;
+  BrokerEvent Poll(std::chrono::milliseconds timeout, int wake_fd) override;
 
   Status Ack(const DeliveryRef& ref) override;
   Status Nack(const DeliveryRef& ref, bool requeue) override;
@@ -54,6 +55,10 @@ class ReconnectingBroker final : public MessageBroker {
   Status PublishAndWait(const OutgoingMessage& message, std::chrono::milliseconds timeout) override;
   Status SetConsuming(bool consuming) override;
   uint64_t generation() const override;
+
+  // SIGHUP: the plan every later connect declares (e.g. the retry topology
+  // of new delay tiers). Set it once the live session has declared it.
+  void SetRedeclare(TopologyPlan plan) { options_.redeclare = std::move(plan); }
 
   bool connected() const { return session_ != nullptr; }
   // The live session (null while disconnected), e.g. for DeclareTopology.

@@ -18,7 +18,7 @@
 #include "core/order.h"
 #include "core/text.h"
 #include "daemon/daemon_config.h"
-#include "daemon/queue_reader.h"
+#include "broker/queue_reader.h"
 #include "store/state_store.h"
 
 namespace wxpay {

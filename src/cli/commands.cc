@@ -248,7 +248,9 @@ int RunSweep(const Invocation& inv, const Config& config, Logger& log) {
     PrintErr(state.error().message);
     return exit_code::kUnavailable;
   }
-  Sweeper sweeper(*r.store, **state, *r.engine, r.clock, log);
+  // The same lock as the daemons' sweepers: one pass at a time per shop.
+  const std::unique_ptr<SweepLock> lock = r.store->NewSweepLock();
+  Sweeper sweeper(*r.store, *lock, **state, *r.engine, r.clock, log);
   SweepOptions options;
   options.order_ttl = config.policy.order_ttl;
   options.grace = config.sweeper.grace;
@@ -258,6 +260,15 @@ int RunSweep(const Invocation& inv, const Config& config, Logger& log) {
     LogDecision(log, d);
     PrintOut(RenderLogLine(d));
   });
+  if (s.held_elsewhere) {
+    PrintErr("sweep: another sweeper (a daemon's or another `sweep`) is sweeping " + lock->subject() +
+             " right now; nothing was done, try again later");
+    return exit_code::kTempFail;
+  }
+  if (s.lock_error) {
+    PrintErr("sweep: could not take the sweep lock: " + s.error);
+    return exit_code::kUnavailable;
+  }
 
   std::string line = "sweep: " + std::to_string(s.examined) + " orders: " +
                      std::to_string(s.count(Outcome::kPaid)) + " paid, " +

@@ -108,9 +108,17 @@ void Daemon::OnReload() {
   health_.SetPhase(Phase::kConsuming);
   notifier_.Ready();
   last_status_.clear();  // resend STATUS after READY
+  status_checked_at_ = {};
 }
 
 void Daemon::RefreshStatus(SteadyClock::time_point now) {
+  // Counts change with every order: during a backlog drain they are worth one
+  // message a second, not one per order; phase, errors and breakers go at once.
+  constexpr std::chrono::seconds kCountsEvery{1};
+  const uint64_t alerts = health_.alerts();
+  if (alerts == status_alerts_ && now - status_checked_at_ < kCountsEvery) return;
+  status_alerts_ = alerts;
+  status_checked_at_ = now;
   std::string line = health_.StatusLine();
   if (line == last_status_ && now - last_status_at_ < options_.status_refresh) return;
   notifier_.Status(line);

@@ -83,6 +83,8 @@ class Daemon {
   SteadyClock::time_point next_metrics_{};
   SteadyClock::time_point last_status_at_{};
   std::string last_status_;
+  uint64_t status_alerts_ = 0;  // Health::alerts() when the status was last rendered
+  SteadyClock::time_point status_checked_at_{};
   SteadyClock::time_point last_ping_{};
   bool stuck_reported_ = false;
   std::string last_metrics_error_;

@@ -41,17 +41,9 @@ void DeliveryLoop::Step(std::chrono::milliseconds max_wait) {
   RunTimers();
   DispatchReady();
   UpdateConsuming();
-  // Workers cannot wake the broker poll (librabbitmq owns the socket wait),
-  // so while orders are on workers the poll is kept short: a finished order
-  // is acked within a couple of milliseconds instead of after max_wait.
-  constexpr std::chrono::milliseconds kBusyPoll{2};
-  std::chrono::milliseconds wait = max_wait;
-  if (!mailbox_->empty()) {
-    wait = std::chrono::milliseconds(0);
-  } else if (processing_ > 0) {
-    wait = std::min(max_wait, kBusyPoll);
-  }
-  HandleEvent(d_.broker.Poll(wait));
+  // A worker's Post() ends the wait at once (the mailbox's wake descriptor).
+  const std::chrono::milliseconds wait = mailbox_->empty() ? max_wait : std::chrono::milliseconds(0);
+  HandleEvent(d_.broker.Poll(wait, mailbox_->wake_fd()));
   // Deliveries that arrived in this turn can start at once.
   DispatchReady();
   UpdateConsuming();
@@ -580,6 +572,10 @@ bool DeliveryLoop::IsCurrent(const Tracked& t) const { return t.delivery.generat
 std::string DeliveryLoop::Describe(const Tracked& t) const {
   if (!t.order_no.empty()) return "order=" + t.order_no;
   return "delivery \"" + PreviewBytes(t.delivery.body) + "\"";
+}
+
+void DeliveryLoop::SetTiers(DelayTiers tiers) {
+  if (!tiers.empty()) options_.tiers = std::move(tiers);
 }
 
 DeliveryLoopStats DeliveryLoop::stats() const {

@@ -157,6 +157,13 @@ class DeliveryLoop {
   bool ProcessingAllowed() const;
   DeliveryLoopStats stats() const;
 
+  // SIGHUP: reschedules chosen from now on round up to `tiers`. Publishes
+  // already built keep their tier. The caller declares the new retry queues
+  // first: a reschedule into a tier without its queue would be unroutable.
+  // REQUIRES: ascending (ComputeDelayTiers); an empty list is ignored.
+  void SetTiers(DelayTiers tiers);
+  const DelayTiers& tiers() const { return options_.tiers; }
+
  private:
   enum class Stage { kWaiting, kReady, kProcessing, kPublishing, kPublishRetry };
 

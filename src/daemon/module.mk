@@ -11,13 +11,13 @@ daemon_SRCS := \
   src/daemon/signals.cc \
   src/daemon/startup.cc \
   src/daemon/daemon.cc \
-  src/daemon/queue_reader.cc \
   src/daemon/daemon_config.cc
 $(eval $(call module,daemon))
 
 $(eval $(call test_binary,daemon_unit,\
   tests/daemon/delivery_loop_test.cc \
-  tests/daemon/daemon_test.cc,\
+  tests/daemon/daemon_test.cc \
+  tests/daemon/sweep_lock_test.cc,\
   daemon broker store config ops core))
 
 # The real binary end to end: RabbitMQ, SQLite and the WeChat Pay simulator.

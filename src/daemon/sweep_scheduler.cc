@@ -13,6 +13,28 @@ std::chrono::milliseconds RandomPart(std::mt19937_64& random, std::chrono::milli
   return std::chrono::milliseconds(pick(random));
 }
 
+// One line for a pass that ran: info when it examined orders, a warning when
+// it was cut short by the database or the loss of the lock.
+void LogPass(Logger& log, const SweepSummary& s) {
+  std::string line = "sweeper: pass examined " + std::to_string(s.examined) + " orders (" +
+                     std::to_string(s.count(Outcome::kPaid)) + " paid, " +
+                     std::to_string(s.count(Outcome::kCancelled)) + " cancelled, " +
+                     std::to_string(s.count(Outcome::kReschedule)) + " to retry, " +
+                     std::to_string(s.count(Outcome::kDeadLetter)) + " parked), skipped " +
+                     std::to_string(s.skipped_parked) + " parked and " + std::to_string(s.skipped_busy) + " in flight";
+  if (s.stopped_by_time) line += "; stopped after sweeper.max_pass, the next pass continues";
+  if (s.stopped_early) line += "; stopped early (processing paused)";
+  if (s.lock_lost) {
+    log.Warning(line + "; stopped because it lost the sweep lock (another instance may sweep now): " + s.error);
+  } else if (s.database_error) {
+    log.Warning(line + "; stopped by a database error: " + s.error);
+  } else if (s.examined > 0) {
+    log.Info(line);
+  } else {
+    log.Debug(line);
+  }
+}
+
 }  // namespace
 
 SweepSchedule SweepScheduleFromConfig(const Config& config) {
@@ -26,10 +48,11 @@ SweepSchedule SweepScheduleFromConfig(const Config& config) {
   return s;
 }
 
-SweepScheduler::SweepScheduler(ShopStore& store, StateStore& state, Engine& engine, OrderClaims& claims,
-                               WechatBreaker& breaker, Metrics& metrics, Logger& log, const Clock& clock,
-                               SweepSchedule schedule)
+SweepScheduler::SweepScheduler(ShopStore& store, SweepLock& lock, StateStore& state, Engine& engine,
+                               OrderClaims& claims, WechatBreaker& breaker, Metrics& metrics, Logger& log,
+                               const Clock& clock, SweepSchedule schedule)
     : store_(store),
+      lock_(lock),
       state_(state),
       engine_(engine),
       claims_(claims),
@@ -80,7 +103,7 @@ void SweepScheduler::Tick(bool allowed) {
 }
 
 void SweepScheduler::RunPass(SweepOptions options) {
-  Sweeper sweeper(store_, state_, engine_, clock_, log_);
+  Sweeper sweeper(store_, lock_, state_, engine_, clock_, log_);
   SweepHooks hooks;
   hooks.on_decision = [this](const Decision& d) {
     LogDecision(log_, d);
@@ -91,20 +114,12 @@ void SweepScheduler::RunPass(SweepOptions options) {
   hooks.release = [this](const std::string& order_no) { claims_.Release(order_no); };
   hooks.should_stop = [this] { return stop_.load() || breaker_.open(); };
   const SweepSummary s = sweeper.RunPass(options, hooks);
-  std::string line = "sweeper: pass examined " + std::to_string(s.examined) + " orders (" +
-                     std::to_string(s.count(Outcome::kPaid)) + " paid, " +
-                     std::to_string(s.count(Outcome::kCancelled)) + " cancelled, " +
-                     std::to_string(s.count(Outcome::kReschedule)) + " to retry, " +
-                     std::to_string(s.count(Outcome::kDeadLetter)) + " parked), skipped " +
-                     std::to_string(s.skipped_parked) + " parked and " + std::to_string(s.skipped_busy) + " in flight";
-  if (s.stopped_by_time) line += "; stopped after sweeper.max_pass, the next pass continues";
-  if (s.stopped_early) line += "; stopped early (processing paused)";
-  if (s.database_error) {
-    log_.Warning(line + "; stopped by a database error: " + s.error);
-  } else if (s.examined > 0) {
-    log_.Info(line);
+  if (s.held_elsewhere) {
+    log_.Info("sweeper: another instance is sweeping " + lock_.subject() + "; skipping this pass");
+  } else if (s.lock_error) {
+    log_.Warning("sweeper: could not take the sweep lock on " + lock_.subject() + "; skipping this pass: " + s.error);
   } else {
-    log_.Debug(line);
+    LogPass(log_, s);
   }
   done_.store(true);
 }

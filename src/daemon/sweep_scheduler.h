@@ -8,10 +8,14 @@
 // while processing is paused (database outage, WeChat breaker, drain), and
 // feeds every decision to the WeChat breaker, the log and the metrics.
 //
-// Several daemons sharing one shop database sweep independently; the
-// conditional updates keep that safe (SPEC §2 invariant 3), at the cost of
-// duplicate queries. A database advisory lock (MySQL GET_LOCK, PostgreSQL
-// pg_try_advisory_lock) would serialise them; not done yet.
+// Several daemons sharing one shop database take turns: a pass runs only
+// while it holds the shop's sweep lock (store/sweep_lock.h: MySQL GET_LOCK,
+// PostgreSQL pg_try_advisory_lock, on a database session of its own). When
+// another instance holds it, this pass is skipped with an info line; when the
+// database cannot be asked, with a warning; either way the next interval
+// tries again. A pass that loses the lock stops. On SQLite the lock is always
+// taken; the conditional updates keep concurrent passes safe anyway (SPEC §2
+// invariant 3).
 //
 // Tick(), SetSchedule() and the destructor run on the broker thread.
 #pragma once
@@ -33,6 +37,7 @@
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "store/state_store.h"
+#include "store/sweep_lock.h"
 
 namespace wxpay {
 
@@ -48,8 +53,9 @@ class SweepScheduler {
 
   // Everything borrowed must outlive the scheduler. `paused` is read from the
   // sweep thread between orders (true: stop the pass early).
-  SweepScheduler(ShopStore& store, StateStore& state, Engine& engine, OrderClaims& claims, WechatBreaker& breaker,
-                 Metrics& metrics, Logger& log, const Clock& clock, SweepSchedule schedule);
+  // `lock` is used by the sweep thread only.
+  SweepScheduler(ShopStore& store, SweepLock& lock, StateStore& state, Engine& engine, OrderClaims& claims,
+                 WechatBreaker& breaker, Metrics& metrics, Logger& log, const Clock& clock, SweepSchedule schedule);
   // Asks a running pass to stop and waits for it.
   ~SweepScheduler();
   SweepScheduler(const SweepScheduler&) = delete;
@@ -76,6 +82,7 @@ class SweepScheduler {
   void Join();
 
   ShopStore& store_;
+  SweepLock& lock_;
   StateStore& state_;
   Engine& engine_;
   OrderClaims& claims_;

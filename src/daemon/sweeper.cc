@@ -2,9 +2,9 @@
 
 namespace wxpay {
 
-Sweeper::Sweeper(ShopStore& store, StateStore& state, Engine& engine, const Clock& clock,
-                 Logger& log)
-    : store_(store), state_(state), engine_(engine), clock_(clock), log_(log) {}
+Sweeper::Sweeper(ShopStore& store, SweepLock& lock, StateStore& state, Engine& engine,
+                 const Clock& clock, Logger& log)
+    : store_(store), lock_(lock), state_(state), engine_(engine), clock_(clock), log_(log) {}
 
 SweepSummary Sweeper::RunPass(const SweepOptions& options,
                               const std::function<void(const Decision&)>& on_decision) {
@@ -15,6 +15,22 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options,
 
 SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hooks) {
   SweepSummary summary;
+  StoreResult<bool> taken = lock_.TryAcquire();
+  if (!taken.ok()) {
+    summary.lock_error = summary.database_error = true;
+    summary.error = taken.error().message;
+    return summary;
+  }
+  if (!*taken) {
+    summary.held_elsewhere = true;
+    return summary;
+  }
+  RunLocked(options, hooks, summary);
+  lock_.Release();
+  return summary;
+}
+
+void Sweeper::RunLocked(const SweepOptions& options, const SweepHooks& hooks, SweepSummary& summary) {
   const TimePoint started = clock_.Now();
   const TimePoint deadline = started + options.max_pass;
   const TimePoint cutoff = started - options.order_ttl - options.grace;
@@ -23,7 +39,7 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
   if (auto saved = state_.GetSweepCursor(); !saved.ok()) {
     summary.database_error = true;
     summary.error = "state DB: " + saved.error().message;
-    return summary;
+    return;
   } else if (saved->has_value()) {
     cursor = **saved;
   }
@@ -37,7 +53,7 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
     if (!batch.ok()) {
       summary.database_error = true;
       summary.error = batch.error().message;
-      return summary;
+      return;
     }
     if (batch->empty()) {
       summary.reached_end = true;
@@ -46,6 +62,12 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
     for (const SweepItem& item : *batch) {
       if (clock_.Now() >= deadline) {
         summary.stopped_by_time = true;
+        break;
+      }
+      if (StoreResult<bool> held = lock_.StillHeld(); !held.ok() || !*held) {
+        summary.lock_lost = summary.database_error = true;
+        summary.error = held.ok() ? "the sweep lock on " + lock_.subject() + " is no longer held by this pass"
+                                  : held.error().message;
         break;
       }
       if (hooks.should_stop && hooks.should_stop()) {
@@ -57,7 +79,7 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
       if (!parked.ok()) {
         summary.database_error = true;
         summary.error = "state DB: " + parked.error().message;
-        return summary;
+        return;
       }
       if (*parked) {
         ++summary.skipped_parked;
@@ -75,7 +97,7 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
         if (hooks.try_claim && hooks.release) hooks.release(item.order_no);
         summary.database_error = true;
         summary.error = d.error;
-        return summary;  // the cursor stays before this order: it is retried next pass
+        return;  // the cursor stays before this order: it is retried next pass
       }
       if (!options.dry_run) {
         if (d.outcome == Outcome::kDeadLetter) {
@@ -90,7 +112,7 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
       }
       if (hooks.try_claim && hooks.release) hooks.release(item.order_no);
     }
-    if (summary.stopped_by_time || summary.stopped_early) break;
+    if (summary.stopped_by_time || summary.stopped_early || summary.lock_lost) break;
     if (static_cast<int>(batch->size()) < options.batch_size) {
       summary.reached_end = true;
       break;
@@ -101,7 +123,6 @@ SweepSummary Sweeper::RunPass(const SweepOptions& options, const SweepHooks& hoo
       log_.Warning("sweeper: could not reset its cursor: " + s.message());
     }
   }
-  return summary;
 }
 
 }  // namespace wxpay

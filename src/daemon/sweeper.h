@@ -6,6 +6,11 @@
 // the state DB, skips parked orders, and stops after max_pass; the next pass
 // continues where it stopped, and a pass that reaches the end starts the next
 // one from the beginning.
+//
+// A pass runs only while it holds the shop's sweep lock (store/sweep_lock.h),
+// so that several daemons, or a daemon and `sweep`, do not sweep one shop at
+// the same time. It is checked before each order: a pass whose lock was lost
+// (its database session ended) stops, since another instance may be sweeping.
 #pragma once
 
 #include <functional>
@@ -18,6 +23,7 @@
 #include "core/ports.h"
 #include "ops/log.h"
 #include "store/state_store.h"
+#include "store/sweep_lock.h"
 
 namespace wxpay {
 
@@ -37,8 +43,11 @@ struct SweepSummary {
   bool reached_end = false;
   bool stopped_by_time = false;
   bool stopped_early = false;  // SweepHooks::should_stop said so
-  bool database_error = false;
+  bool database_error = false;  // also set with lock_error and lock_lost
   std::string error;  // the database error that stopped the pass
+  bool held_elsewhere = false;  // another instance holds the sweep lock: nothing was done
+  bool lock_error = false;      // the sweep lock could not be asked for: nothing was done
+  bool lock_lost = false;       // the sweep lock was lost during the pass: stopped there
 
   int count(Outcome o) const { return by_outcome[static_cast<int>(o)]; }
 };
@@ -56,8 +65,10 @@ struct SweepHooks {
 
 class Sweeper {
  public:
-  // All references are borrowed and must outlive the sweeper.
-  Sweeper(ShopStore& store, StateStore& state, Engine& engine, const Clock& clock, Logger& log);
+  // All references are borrowed and must outlive the sweeper. The lock is
+  // taken at the start of each pass and given back at its end.
+  Sweeper(ShopStore& store, SweepLock& lock, StateStore& state, Engine& engine, const Clock& clock,
+          Logger& log);
 
   // One pass. `on_decision` sees every decision (for logs and metrics).
   // Dead-letter outcomes park the order (unless dry_run), so later passes skip
@@ -67,7 +78,11 @@ class Sweeper {
   SweepSummary RunPass(const SweepOptions& options, const SweepHooks& hooks);
 
  private:
+  // The pass itself, once the lock is held.
+  void RunLocked(const SweepOptions& options, const SweepHooks& hooks, SweepSummary& summary);
+
   ShopStore& store_;    // not owned
+  SweepLock& lock_;     // not owned
   StateStore& state_;   // not owned
   Engine& engine_;      // not owned
   const Clock& clock_;  // not owned

@@ -52,6 +52,7 @@ std::string_view PhaseName(Phase phase) {
 
 void Health::SetPhase(Phase phase) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (s_.phase != phase) Alert();
   s_.phase = phase;
 }
 
@@ -81,14 +82,19 @@ void Health::SetRetrying(int64_t orders) {
 
 void Health::DependencyUp(Dependency d) {
   std::lock_guard<std::mutex> lock(mu_);
-  s_.dependencies[static_cast<size_t>(d)] = DependencyHealth{DependencyHealth::State::kUp, {}, {}, {}};
+  DependencyHealth& dep = s_.dependencies[static_cast<size_t>(d)];
+  if (dep.state == DependencyHealth::State::kUp) return;
+  dep = DependencyHealth{DependencyHealth::State::kUp, {}, {}, {}};
+  Alert();
 }
 
 void Health::DependencyDown(Dependency d, std::string_view error, std::string_view hint) {
   const TimePoint now = clock_.Now();
   std::lock_guard<std::mutex> lock(mu_);
   DependencyHealth& dep = s_.dependencies[static_cast<size_t>(d)];
+  if (dep.state == DependencyHealth::State::kDown && dep.error == error && dep.hint == hint) return;
   if (dep.state != DependencyHealth::State::kDown) dep.since = now;
+  Alert();
   dep.state = DependencyHealth::State::kDown;
   dep.error = std::string(error);
   dep.hint = std::string(hint);
@@ -98,6 +104,7 @@ void Health::SetBreakerOpen(std::string_view breaker, bool open) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = s_.breakers.find(breaker);
   if (it == s_.breakers.end()) it = s_.breakers.emplace(std::string(breaker), false).first;
+  if (it->second != open) Alert();
   it->second = open;
 }
 

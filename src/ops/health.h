@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -76,11 +77,18 @@ class Health {
 
   HealthSnapshot Snapshot() const;
   std::string StatusLine() const;
+  // Counts changes of phase, dependency state or error, and breakers — not
+  // order counts — so that a reader can report those at once and counts at a
+  // slower pace.
+  uint64_t alerts() const { return alerts_.load(std::memory_order_relaxed); }
 
  private:
+  void Alert() { alerts_.fetch_add(1, std::memory_order_relaxed); }
+
   const Clock& clock_;  // not owned
   mutable std::mutex mu_;
   HealthSnapshot s_;  // guarded by mu_
+  std::atomic<uint64_t> alerts_{0};
 };
 
 // The rendering behind Health::StatusLine(), for a given snapshot and "now"

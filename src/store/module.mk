@@ -18,7 +18,8 @@ store_MYSQL_SRCS := $(wildcard src/store/mysql_*.cc)
 store_PG_SRCS := $(wildcard src/store/pg_*.cc)
 store_SERVER_SRCS := \
   src/store/server_pool.cc \
-  src/store/server_store.cc
+  src/store/server_store.cc \
+  src/store/server_sweep_lock.cc
 store_FACTORY_SRCS := $(if $(and $(wildcard src/store/mysql_store.cc),$(wildcard src/store/pg_store.cc)),\
   src/store/store_factory.cc)
 
@@ -27,6 +28,7 @@ store_SRCS := \
   src/store/sqlite_handle.cc \
   src/store/sqlite_store.cc \
   src/store/state_store.cc \
+  src/store/sweep_lock.cc \
   $(store_SERVER_SRCS) \
   $(store_MYSQL_SRCS) \
   $(store_PG_SRCS) \
@@ -37,6 +39,7 @@ $(eval $(call test_binary,store_unit,\
   tests/store/mapping_test.cc \
   tests/store/state_store_test.cc \
   tests/store/server_store_test.cc \
+  tests/store/sweep_lock_test.cc \
   $(wildcard tests/store/mysql_*_test.cc tests/store/pg_*_test.cc),\
   store ops core))
 
@@ -50,7 +53,8 @@ $(eval $(call test_binary,store_sqlite_it,\
 store_SERVER_IT_SRCS := \
   tests/store/conformance.cc \
   tests/store/server_fixture.cc \
-  tests/store/server_checks.cc
+  tests/store/server_checks.cc \
+  tests/store/server_sweep_lock_checks.cc
 
 ifneq ($(wildcard tests/store/mysql_*_it.cc),)
 $(eval $(call test_binary,store_mysql_it,\

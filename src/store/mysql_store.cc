@@ -29,6 +29,13 @@ SqlStatement MysqlColumnsQuery(const std::string& table) {
       {table.substr(0, dot), table.substr(dot + 1)}};
 }
 
+// GET_LOCK is server-wide: the name carries the database (SweepLockName).
+SweepLockSql MysqlSweepLockSql(const std::string& name) {
+  return SweepLockSql{SqlStatement{"SELECT GET_LOCK(?, 0)", {name}},
+                      SqlStatement{"SELECT COALESCE(IS_USED_LOCK(?) = CONNECTION_ID(), 0)", {name}},
+                      SqlStatement{"SELECT RELEASE_LOCK(?)", {name}}};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqlShopStore>> OpenMysqlStore(const DatabaseConfig& db, int pool_size,
@@ -40,7 +47,7 @@ Result<std::unique_ptr<SqlShopStore>> OpenMysqlStore(const DatabaseConfig& db, i
     return std::unique_ptr<ServerConnection>(std::move(connection).value());
   };
   return OpenServerStore("mysql", Dialect::kMysql, db, pool_size, std::move(connect),
-                         MysqlColumnsQuery, clock, log);
+                         MysqlColumnsQuery, MysqlSweepLockSql(SweepLockName(db)), clock, log);
 }
 
 }  // namespace wxpay

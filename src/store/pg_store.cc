@@ -28,6 +28,19 @@ SqlStatement PgColumnsQuery(const std::string& table) {
                       {table.substr(0, dot), table.substr(dot + 1)}};
 }
 
+// Session-level advisory locks, scoped to the current database. A bigint key
+// shows in pg_locks split into classid (high 32 bits) and objid (low 32 bits)
+// with objsubid 1.
+SweepLockSql PgSweepLockSql(int64_t key) {
+  return SweepLockSql{
+      SqlStatement{"SELECT CAST(pg_try_advisory_lock(CAST($1 AS bigint)) AS integer)", {key}},
+      SqlStatement{"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                   "pid = pg_backend_pid() AND objsubid = 1 AND "
+                   "(CAST(classid AS bigint) << 32) + CAST(objid AS bigint) = CAST($1 AS bigint)",
+                   {key}},
+      SqlStatement{"SELECT CAST(pg_advisory_unlock(CAST($1 AS bigint)) AS integer)", {key}}};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqlShopStore>> OpenPgStore(const DatabaseConfig& db, int pool_size,
@@ -39,7 +52,7 @@ Result<std::unique_ptr<SqlShopStore>> OpenPgStore(const DatabaseConfig& db, int 
     return std::unique_ptr<ServerConnection>(std::move(connection).value());
   };
   return OpenServerStore("postgresql", Dialect::kPostgres, db, pool_size, std::move(connect),
-                         PgColumnsQuery, clock, log);
+                         PgColumnsQuery, PgSweepLockSql(SweepLockKey(SweepLockName(db))), clock, log);
 }
 
 }  // namespace wxpay

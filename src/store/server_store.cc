@@ -15,12 +15,15 @@ StoreError Unavailable(std::string message) {
 class PooledShopStore final : public SqlShopStore {
  public:
   PooledShopStore(std::string label, DatabaseConfig db, SqlMapping mapping, ColumnsQuery columns,
-                  std::unique_ptr<ConnectionPool> pool, const Clock& clock, Logger& log)
+                  std::unique_ptr<ConnectionPool> pool, Connector connect, SweepLockSql lock_sql,
+                  const Clock& clock, Logger& log)
       : label_(std::move(label)),
         db_(std::move(db)),
         mapping_(std::move(mapping)),
         columns_(std::move(columns)),
         pool_(std::move(pool)),
+        connect_(std::move(connect)),
+        lock_sql_(std::move(lock_sql)),
         clock_(clock),
         log_(log) {}
 
@@ -95,6 +98,10 @@ class PooledShopStore final : public SqlShopStore {
     });
     if (!tables.ok()) return Fail(tables.error().message);
     return CheckSchemaColumns(mapping_.dialect(), db_, tables->first, tables->second);
+  }
+
+  std::unique_ptr<SweepLock> NewSweepLock() override {
+    return MakeServerSweepLock(label_, SweepLockSubject(db_), connect_, lock_sql_);
   }
 
  private:
@@ -172,6 +179,8 @@ class PooledShopStore final : public SqlShopStore {
   const SqlMapping mapping_;
   const ColumnsQuery columns_;
   const std::unique_ptr<ConnectionPool> pool_;
+  const Connector connect_;  // for the sweep locks' own sessions
+  const SweepLockSql lock_sql_;
   const Clock& clock_;  // not owned
   Logger& log_;         // not owned
 };
@@ -226,9 +235,10 @@ std::string FormatUtcOffset(int seconds) {
 Result<std::unique_ptr<SqlShopStore>> OpenServerStore(std::string label, Dialect dialect,
                                                       const DatabaseConfig& db, int pool_size,
                                                       Connector connect, ColumnsQuery columns,
-                                                      const Clock& clock, Logger& log) {
+                                                      SweepLockSql lock_sql, const Clock& clock,
+                                                      Logger& log) {
   if (Status valid = ValidateDatabaseMapping(db); !valid.ok()) return Fail(valid.message());
-  auto pool = std::make_unique<ConnectionPool>(pool_size, db.timeout, std::move(connect));
+  auto pool = std::make_unique<ConnectionPool>(pool_size, db.timeout, connect);
   std::vector<ColumnInfo> order_columns;
   {
     auto lease = pool->Acquire();
@@ -248,7 +258,7 @@ Result<std::unique_ptr<SqlShopStore>> OpenServerStore(std::string label, Dialect
   if (!mapping.ok()) return mapping.error();
   return std::unique_ptr<SqlShopStore>(std::make_unique<PooledShopStore>(
       std::move(label), db, std::move(mapping).value(), std::move(columns), std::move(pool),
-      clock, log));
+      std::move(connect), std::move(lock_sql), clock, log));
 }
 
 }  // namespace wxpay

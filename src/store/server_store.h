@@ -13,6 +13,7 @@
 #include "ops/log.h"
 #include "store/mapping.h"
 #include "store/server_pool.h"
+#include "store/server_sweep_lock.h"
 #include "store/store_factory.h"
 
 namespace wxpay {
@@ -33,10 +34,11 @@ std::string FormatUtcOffset(int seconds);
 // The part common to OpenMysqlStore and OpenPgStore once the backend knows
 // how to connect: validates the mapping, connects once, reads the column
 // types, builds the SqlMapping. `label` ("mysql", "postgresql") starts every
-// error message.
+// error message. The sweep locks use `lock_sql` on sessions of their own.
 Result<std::unique_ptr<SqlShopStore>> OpenServerStore(std::string label, Dialect dialect,
                                                       const DatabaseConfig& db, int pool_size,
                                                       Connector connect, ColumnsQuery columns,
-                                                      const Clock& clock, Logger& log);
+                                                      SweepLockSql lock_sql, const Clock& clock,
+                                                      Logger& log);
 
 }  // namespace wxpay

@@ -4,7 +4,8 @@
 //   connections opened on demand; each keeps its prepared statements.
 // - Busy timeout = database.timeout: a write lock held longer by the shop
 //   yields kUnavailable instead of a hang.
-// - State changes run in BEGIN IMMEDIATE ... COMMIT: the conditional update,
+// - State changes run in BEGIN IMMEDIATE ... COMMIT, one at a time per
+//   process (SQLite has one writer; see Transact): the conditional update,
 //   then the payment row iff exactly one row changed, or else the re-read
 //   status, so a payment callback committed first always wins.
 // - The shop's journal mode and other persistent settings are never touched.
@@ -121,6 +122,12 @@ class SqliteShopStore final : public SqlShopStore {
     return mapping_.DecodeDatabaseNow(rows->front());
   }
 
+  // One host: a second pass is kept safe by the conditional updates, and
+  // SQLite has no advisory lock to serialise them.
+  std::unique_ptr<SweepLock> NewSweepLock() override {
+    return std::make_unique<NoSweepLock>(context_.path + "/" + mapping_.orders().table);
+  }
+
   Result<SchemaReport> CheckSchema() override {
     auto lease = Acquire();
     if (!lease) return Fail(lease.error().message);
@@ -207,6 +214,15 @@ class SqliteShopStore final : public SqlShopStore {
   StoreResult<Transition> Transact(const ShopOrder& order, const SqlStatement& update,
                                    const std::optional<SqlStatement>& insert, ShopState target,
                                    const std::string& target_status) {
+    // SQLite lets one writer in at a time anyway. Queueing this process's
+    // writers here hands the lock on the moment it is free, where SQLite's
+    // busy handler would poll for it with sleeps of up to 100 ms.
+    std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
+    if (!writing.try_lock_for(context_.busy_timeout)) {
+      return StoreError{Kind::kUnavailable, "sqlite " + context_.path +
+                                                ": other workers of this daemon held the write lock for longer than " +
+                                                context_.timeout_key};
+    }
     auto lease = Acquire();
     if (!lease) return lease.error();
     SqliteConnection& conn = lease->conn();
@@ -245,6 +261,7 @@ class SqliteShopStore final : public SqlShopStore {
   const Clock& clock_;  // not owned
   Logger& log_;         // not owned
 
+  std::timed_mutex write_mu_;  // held for a whole write transaction
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_;  // guarded by mu_

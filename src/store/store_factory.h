@@ -17,6 +17,7 @@
 #include "core/result.h"
 #include "ops/log.h"
 #include "store/mapping.h"
+#include "store/sweep_lock.h"
 
 namespace wxpay {
 
@@ -28,6 +29,11 @@ class SqlShopStore : public ShopStore {
   // mapped column and usable types (see CheckSchemaColumns). On success the
   // notes are printed by check-config.
   virtual Result<SchemaReport> CheckSchema() = 0;
+  // A sweep lock for this shop (store/sweep_lock.h), not yet taken: on
+  // MariaDB/MySQL and PostgreSQL an advisory lock on a session of its own,
+  // never a pooled one; on SQLite always taken. It may outlive the store,
+  // not the Logger the store was opened with.
+  virtual std::unique_ptr<SweepLock> NewSweepLock() = 0;
 };
 
 // Each Open*Store validates the mapping (an error starting "database.orders"

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <future>
 
 #include "broker/amqp_endpoint.h"
 
@@ -73,6 +75,28 @@ std::vector<Delivery> CollectDeliveries(const PollFn& poll, size_t count, millis
 
 PollFn PollOf(BrokerSession& session) {
   return [&session](milliseconds timeout) { return session.Poll(timeout); };
+}
+
+int RunRabbitmqctlWhilePolling(const RabbitEnv& env, const std::string& args, const PollFn& poll,
+                               std::vector<BrokerEvent>& events) {
+  std::future<int> done = std::async(std::launch::async, [&env, &args] { return RunRabbitmqctl(env, args); });
+  while (done.wait_for(milliseconds(0)) != std::future_status::ready) {
+    BrokerEvent e = poll(milliseconds(100));
+    if (Is<Idle>(e)) continue;
+    const bool closed = Is<Closed>(e);
+    events.push_back(std::move(e));
+    if (closed) break;  // nothing left to keep alive
+  }
+  return done.get();
+}
+
+std::optional<BrokerEvent> SeenOrPolled(const PollFn& poll, const EventPredicate& pred, milliseconds timeout,
+                                        std::vector<BrokerEvent>& events) {
+  const auto seen = std::find_if(events.begin(), events.end(), pred);
+  if (seen != events.end()) return *seen;
+  std::optional<BrokerEvent> e = PollUntil(poll, pred, timeout, &events);
+  if (e) events.push_back(*e);
+  return e;
 }
 
 void RabbitTest::SetUp() {

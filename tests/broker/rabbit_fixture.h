@@ -4,8 +4,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -50,10 +53,46 @@ std::vector<Delivery> CollectDeliveries(const PollFn& poll, size_t count, millis
 
 PollFn PollOf(BrokerSession& session);
 
+// RunRabbitmqctl while this thread keeps polling `poll` (events other than
+// Idle go to `events`). librabbitmq sends heartbeats only from inside its
+// calls, and on a loaded machine rabbitmqctl (an Erlang VM starting) can take
+// longer than two heartbeat intervals: the broker would drop a connection
+// left idle meanwhile ("missed heartbeats from client").
+int RunRabbitmqctlWhilePolling(const RabbitEnv& env, const std::string& args, const PollFn& poll,
+                               std::vector<BrokerEvent>& events);
+
+// The first of `events` that satisfies `pred`, else PollUntil's; everything
+// polled is appended to `events`, which keeps the order of arrival.
+std::optional<BrokerEvent> SeenOrPolled(const PollFn& poll, const EventPredicate& pred, milliseconds timeout,
+                                        std::vector<BrokerEvent>& events);
+
 template <typename T>
 bool Is(const BrokerEvent& e) {
   return std::holds_alternative<T>(e);
 }
+
+// An eventfd standing in for the daemon's worker mailbox in Poll(timeout, wake_fd).
+class EventFd {
+ public:
+  EventFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~EventFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  EventFd(const EventFd&) = delete;
+  EventFd& operator=(const EventFd&) = delete;
+  int fd() const { return fd_; }
+  void Signal() const {
+    const uint64_t one = 1;
+    EXPECT_EQ(::write(fd_, &one, sizeof one), static_cast<ssize_t>(sizeof one));
+  }
+  void Clear() const {
+    uint64_t count;
+    (void)!::read(fd_, &count, sizeof count);
+  }
+
+ private:
+  const int fd_;
+};
 
 // A fixture with a live admin session and the queues it must delete.
 class RabbitTest : public ::testing::Test {

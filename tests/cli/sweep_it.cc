@@ -1,10 +1,13 @@
 // `sweep`: one pass of the safety net over the shop's unpaid orders, end to
 // end against the simulator and each database: oldest first, only orders
 // older than order_ttl + grace, parked orders skipped, a pass bounded by
-// sweeper.max_pass continued by the next one, exit codes of SPEC §4.
+// sweeper.max_pass continued by the next one, exit codes of SPEC §4, one
+// pass at a time per shop on the database servers (the sweep lock).
 #include <chrono>
 
 #include "cli/shop_fixture.h"
+#include "config/loader.h"
+#include "store/sweep_lock.h"
 
 namespace wxpay::clitest {
 namespace {
@@ -209,6 +212,74 @@ TEST_P(CliSweep, UnreachableDatabaseIsUnavailable) {
 INSTANTIATE_TEST_SUITE_P(Backends, CliSweep,
                          ::testing::Values(Backend::kSqlite, Backend::kMariadb, Backend::kPostgresql),
                          BackendParamName);
+
+// The servers' sweep lock, held by another session the way a daemon's
+// sweeper holds it: GET_LOCK with the product's lock name, or the advisory
+// lock of its key (store/sweep_lock.h), for the config file the binary reads.
+class CliSweepLock : public CliSweep {
+ protected:
+  struct LockStatements {
+    std::string take, release;  // each answers "1" when done
+  };
+  LockStatements SweepLockStatements() {
+    auto loaded = LoadConfigFile(WriteConfig(), ProcessEnv());
+    if (!loaded.ok()) {
+      ADD_FAILURE() << "the test's config does not load: " << ::testing::PrintToString(loaded.error());
+      return {};
+    }
+    const std::string name = SweepLockName(loaded->config.database);
+    if (GetParam() == Backend::kMariadb) {
+      return {"SELECT GET_LOCK('" + name + "', 0)", "SELECT RELEASE_LOCK('" + name + "')"};
+    }
+    const std::string key = std::to_string(SweepLockKey(name));
+    return {"SELECT 1 FROM pg_advisory_lock(" + key + ")", "SELECT pg_advisory_unlock(" + key + ")::int"};
+  }
+  static std::string Answer(TestSession& session, const std::string& sql) {
+    auto rows = session.Query(sql);
+    if (!rows.ok()) return rows.error().message;
+    if (rows->size() != 1 || rows->front().empty() || !rows->front()[0]) return "<no single value>";
+    return *rows->front()[0];
+  }
+};
+
+TEST_P(CliSweepLock, WaitsWhileAnotherSessionSweepsThenSweepsOnceItIsReleased) {
+  const std::string notpay = No("notpay"), success = No("success");
+  db_->InsertUnpaid(notpay, 100, "2024-01-01 09:00:00");
+  db_->InsertUnpaid(success, 100, "2024-01-01 10:00:00");
+  SimOrder(notpay, "NOTPAY");
+  SimOrder(success, "SUCCESS");
+
+  const LockStatements lock = SweepLockStatements();
+  const std::unique_ptr<TestSession> other = db_->Connect();
+  ASSERT_NE(other, nullptr);
+  ASSERT_EQ(Answer(*other, lock.take), "1") << lock.take;
+
+  const SimControl::Calls calls_before = ctl_->GetStats().total;
+  CliResult held = Sweep();
+  EXPECT_EQ(held.exit_code, 75) << held.Describe();
+  EXPECT_THAT(held.err, HasSubstr("another sweeper")) << held.Describe();
+  EXPECT_TRUE(DecidedOrders(held).empty()) << held.Describe();
+  const SimControl::Calls calls_after = ctl_->GetStats().total;
+  EXPECT_EQ(calls_after.query, calls_before.query) << "WeChat Pay queries while the lock was held elsewhere";
+  EXPECT_EQ(calls_after.close, calls_before.close) << "WeChat Pay closes while the lock was held elsewhere";
+  for (const std::string& no : {notpay, success}) {
+    EXPECT_EQ(db_->Status(no), db_->StoredStatus(ShopState::kUnpaid)) << no;
+  }
+  EXPECT_TRUE(db_->Payments(success).empty());
+
+  ASSERT_EQ(Answer(*other, lock.release), "1") << lock.release;
+  CliResult released = Sweep();
+  EXPECT_EQ(released.exit_code, 0) << released.Describe();
+  EXPECT_EQ(DecidedOrders(released), (std::vector<std::string>{notpay, success})) << released.Describe();
+  EXPECT_EQ(db_->Status(notpay), db_->StoredStatus(ShopState::kCancelled));
+  EXPECT_EQ(db_->Status(success), db_->StoredStatus(ShopState::kPaid));
+  ExpectCalls(notpay, 2, 1);
+  ExpectCalls(success, 1, 0);
+}
+
+// SQLite has no sweep lock (store/sweep_lock.h).
+INSTANTIATE_TEST_SUITE_P(Servers, CliSweepLock,
+                         ::testing::Values(Backend::kMariadb, Backend::kPostgresql), BackendParamName);
 
 }  // namespace
 }  // namespace wxpay::clitest

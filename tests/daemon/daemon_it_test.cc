@@ -61,6 +61,8 @@ struct ConfigOptions {
   std::string queue;  // "" = the test's queue
   int prefetch = 16;
   bool sweeper = false;  // on: every second, no grace
+  std::string userpaying_recheck = "1s";
+  std::string retry = "{initial: 1s, max: 2s}";
 };
 
 class DaemonIt : public ::testing::Test {
@@ -137,8 +139,8 @@ class DaemonIt : public ::testing::Test {
     yaml += "  public_key_file: " + pki_ + "/pub_key.pem\n";
     yaml += "  public_key_id: " + PkiLine("pub_key_id") + "\n";
     yaml += "policy:\n";
-    yaml += "  order_ttl: 1s\n  userpaying_recheck: 1s\n";
-    yaml += "  retry: {initial: 1s, max: 2s}\n";
+    yaml += "  order_ttl: 1s\n  userpaying_recheck: " + o.userpaying_recheck + "\n";
+    yaml += "  retry: " + o.retry + "\n";
     yaml += "  concurrency: 2\n  drain_timeout: 8s\n";
     yaml += "  start_timeout: " + o.start_timeout + "\n";
     if (o.dry_run) yaml += "  dry_run: true\n";
@@ -166,6 +168,37 @@ class DaemonIt : public ::testing::Test {
     std::optional<int> code = daemon_->Wait(20s);
     EXPECT_TRUE(code.has_value()) << "did not exit after SIGTERM:\n" << daemon_->Output();
     return code.value_or(-1);
+  }
+
+  // Rewrites config.yaml, sends SIGHUP and waits until the reload is applied.
+  void Reload(const ConfigOptions& options) {
+    const size_t applied = Count(DaemonLog(), "reload: applied");
+    WriteConfig("config.yaml", options);
+    const size_t seen = notify_->count();
+    daemon_->Signal(SIGHUP);
+    EXPECT_TRUE(notify_->WaitForLine("READY=1", 10s, seen)) << DaemonLog();
+    EXPECT_TRUE(Eventually([&] { return Count(DaemonLog(), "reload: applied") > applied; }, 5s)) << DaemonLog();
+  }
+
+  // Delay tiers 1s, 3s, 4s, 5s (SetUp's policy has 1s, 2s, 5s); TearDown
+  // deletes their queues.
+  ConfigOptions NewRetryPolicy() {
+    for (Millis tier : ComputeDelayTiers(RetryPolicy{1s, 3s, 2.0, 20}, 4s, 1s)) {
+      extra_queues_.push_back(RetryQueueName(queue_, tier));
+    }
+    ConfigOptions o;
+    o.userpaying_recheck = "4s";
+    o.retry = "{initial: 1s, max: 3s}";
+    return o;
+  }
+
+  // An order the daemon reschedules after policy.userpaying_recheck.
+  std::string EnqueueUserPaying(const std::string& tag) {
+    const std::string order = NewOrderNo(tag);
+    sim_->PutOrder(order, R"({"trade_state":"USERPAYING","amount":100})");
+    db_->AddUnpaid(order, 100, NowEpoch() - 100);
+    Enqueue(order);
+    return order;
   }
 
   CommandResult Cli(std::vector<std::string> args, const std::string& config = "") {
@@ -430,7 +463,7 @@ TEST_F(DaemonIt, EnqueueAndRedriveRoundTrip) {
 TEST_F(DaemonIt, SighupKeepsTheRunningConfigurationOnABadFileAndAppliesAGoodOne) {
   ASSERT_NE(StartDaemon(), nullptr);
   dir_.Write("config.yaml", "rabbitmq: [this is not a mapping\n");
-  size_t seen = notify_->count();
+  const size_t seen = notify_->count();
   daemon_->Signal(SIGHUP);
   EXPECT_TRUE(notify_->WaitForLine("RELOADING=1", 10s, seen)) << DaemonLog();
   EXPECT_TRUE(notify_->WaitForLine("READY=1", 10s, seen)) << DaemonLog();
@@ -440,12 +473,7 @@ TEST_F(DaemonIt, SighupKeepsTheRunningConfigurationOnABadFileAndAppliesAGoodOne)
 
   ConfigOptions changed;
   changed.prefetch = 8;  // needs a restart: refused with a warning
-  WriteConfig("config.yaml", changed);
-  seen = notify_->count();
-  daemon_->Signal(SIGHUP);
-  EXPECT_TRUE(notify_->WaitForLine("READY=1", 10s, seen)) << DaemonLog();
-  EXPECT_TRUE(Eventually([&] { return DaemonLog().find("reload: applied") != std::string::npos; }, 5s))
-      << DaemonLog();
+  Reload(changed);
   EXPECT_NE(DaemonLog().find("rabbitmq.prefetch"), std::string::npos) << DaemonLog();
 
   const std::string order = NewOrderNo("hup");
@@ -453,6 +481,46 @@ TEST_F(DaemonIt, SighupKeepsTheRunningConfigurationOnABadFileAndAppliesAGoodOne)
   db_->AddUnpaid(order, 100, NowEpoch() - 100);
   Enqueue(order);
   EXPECT_TRUE(db_->WaitForStatus(order, kCancelled, 15s)) << DaemonLog();
+  EXPECT_EQ(StopDaemon(), 0) << DaemonLog();
+}
+
+TEST_F(DaemonIt, SighupWithANewRetryPolicyDeclaresItsTiersAndReschedulesIntoThem) {
+  const ConfigOptions changed = NewRetryPolicy();
+  const std::string new_tier = RetryQueueName(queue_, 4s), old_tier = RetryQueueName(queue_, 5s);
+  ASSERT_NE(StartDaemon(), nullptr);
+  EXPECT_FALSE(Admin().InspectQueue(new_tier).ok());
+
+  Reload(changed);
+  EXPECT_NE(DaemonLog().find("reload: delay tiers now 1000, 3000, 4000, 5000 ms"), std::string::npos) << DaemonLog();
+  Result<QueueInfo, AmqpFailure> declared = Admin().InspectQueue(new_tier);
+  EXPECT_TRUE(declared.ok()) << declared.error().message;
+
+  // USERPAYING waits userpaying_recheck, now 4 s: its own tier, where the
+  // old tiers rounded it up to 5 s.
+  const std::string order = EnqueueUserPaying("tier");
+  EXPECT_TRUE(Eventually([&] { return Depth(new_tier) == 1; }, 10s)) << DaemonLog();
+  EXPECT_EQ(Depth(old_tier), 0u);
+  // ... and comes back from there.
+  EXPECT_TRUE(Eventually([&] { return sim_->OrderRequests(order, "query") >= 2; }, 15s)) << DaemonLog();
+  EXPECT_EQ(StopDaemon(), 0) << DaemonLog();
+}
+
+TEST_F(DaemonIt, SighupKeepsTheOldTiersWhenANewRetryQueueCannotBeDeclared) {
+  const ConfigOptions changed = NewRetryPolicy();
+  const std::string taken = RetryQueueName(queue_, 4s), old_tier = RetryQueueName(queue_, 5s);
+  ASSERT_NE(StartDaemon(), nullptr);
+  ASSERT_TRUE(Admin().DeclareQueue(taken, DelayQueueArguments(9s, queue_)).ok());  // another TTL
+
+  Reload(changed);
+  const std::string log = DaemonLog();
+  EXPECT_NE(log.find("could not be declared"), std::string::npos) << log;
+  EXPECT_NE(log.find("'" + taken + "'"), std::string::npos) << log;
+  EXPECT_EQ(log.find("reload: delay tiers now"), std::string::npos) << log;
+
+  // Never into the queue that is not ours: the old 5 s tier.
+  EnqueueUserPaying("keep");
+  EXPECT_TRUE(Eventually([&] { return Depth(old_tier) == 1; }, 10s)) << DaemonLog();
+  EXPECT_EQ(Depth(taken), 0u);
   EXPECT_EQ(StopDaemon(), 0) << DaemonLog();
 }
 

@@ -253,7 +253,8 @@ TEST_F(LoopTest, SweeperSkipsOrdersClaimedByADelivery) {
   store_.Put(b);
   ASSERT_TRUE(claims_.TryClaim("ORDER000051"));
 
-  Sweeper sweeper(store_, *state_, engine, clock_, log_);
+  NoSweepLock lock("shop/orders");
+  Sweeper sweeper(store_, lock, *state_, engine, clock_, log_);
   SweepHooks hooks;
   hooks.try_claim = [&](const std::string& no) { return claims_.TryClaim(no); };
   hooks.release = [&](const std::string& no) { claims_.Release(no); };
@@ -271,7 +272,8 @@ TEST_F(LoopTest, SweeperSkipsOrdersClaimedByADelivery) {
 TEST_F(LoopTest, SweeperStopsWhenTold) {
   Engine engine(store_, wechat_, clock_, engine_options_);
   AddUnpaid("ORDER000053", "NOTPAY");
-  Sweeper sweeper(store_, *state_, engine, clock_, log_);
+  NoSweepLock lock("shop/orders");
+  Sweeper sweeper(store_, lock, *state_, engine, clock_, log_);
   SweepHooks hooks;
   hooks.should_stop = [] { return true; };
   SweepOptions options;

@@ -2,6 +2,8 @@
 // when, what is published, what is held, with a FakeBroker.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "broker/follow_up.h"
 #include "daemon/loop_fixture.h"
 
@@ -23,6 +25,31 @@ TEST_F(LoopTest, PaidOrderIsAckedOnlyAfterTheCommit) {
   EXPECT_EQ(broker_.acks()[0].generation, 1u);
   EXPECT_TRUE(log_.Contains("order=ORDER000001 shop=unpaid wechat=SUCCESS action=mark_paid result=paid"));
   EXPECT_EQ(loop().stats().held, 0u);
+}
+
+// The broker thread waits in Poll() for as long as it is told; a worker's
+// result must end that wait (the mailbox's wake descriptor), or every order
+// would be acked up to one poll period late.
+TEST_F(LoopTest, AWorkerResultEndsALongBrokerWait) {
+  AddUnpaid("ORDER000002", "SUCCESS");
+  gateway_.Close("ORDER000002");
+  broker_.Deliver("ORDER000002");
+  ASSERT_TRUE(RunUntil([&] { return loop().stats().processing == 1; }));
+  ASSERT_TRUE(gateway_.WaitEntered("ORDER000002", 1, 5s));
+
+  // The result is posted while the loop waits in Poll(): that must end the wait.
+  const int polls = broker_.polls();
+  std::thread opener([&] {
+    broker_.WaitForPoll(polls, 5s);
+    gateway_.Open("ORDER000002");
+  });
+  const auto started = std::chrono::steady_clock::now();
+  loop().Step(60s);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  opener.join();
+  EXPECT_LT(waited, 30s) << "the worker's result did not end the 60 s wait";
+  ASSERT_TRUE(RunUntil([&] { return broker_.acks().size() == 1; }));
+  EXPECT_EQ(StateOf("ORDER000002"), ShopState::kPaid);
 }
 
 TEST_F(LoopTest, RescheduleIsAckedOnlyOnceItsPublishIsConfirmed) {
@@ -349,6 +376,37 @@ TEST_F(LoopTest, RetriesExhaustedIsDeadLetteredWithItsAttempt) {
   EXPECT_EQ(m.routing_key, kDeadLetters);
   EXPECT_EQ(HeaderText(m, kReasonHeader), "retries_exhausted");
   EXPECT_EQ(HeaderText(m, kAttemptHeader), "5");
+}
+
+TEST_F(LoopTest, SetTiersMovesLaterReschedulesAndKeepsThoseAlreadyBuilt) {
+  AddUnpaid("ORDER000036", "USERPAYING");
+  AddUnpaid("ORDER000037", "USERPAYING");
+  loop();  // with the tiers 1s, 10s, 60s, 600s
+  EngineOptions reloaded = engine_options_;
+  reloaded.userpaying_recheck = 90s;
+  engine_->SetOptions(reloaded);
+  broker_.SetPublishMode(PublishMode::kManual);
+
+  broker_.Deliver("ORDER000036");
+  ASSERT_TRUE(RunUntil([&] { return broker_.publishes().size() == 1; }));
+  const FakeBroker::Published before = broker_.publishes()[0];
+  EXPECT_EQ(before.message.routing_key, "order.expired.retry.600000");  // 90 s rounds up to the old 10 min tier
+
+  const DelayTiers tiers = {1s, 10s, 90s, 600s};
+  loop().SetTiers(tiers);
+  EXPECT_EQ(loop().tiers(), tiers);
+  broker_.Deliver("ORDER000037");
+  ASSERT_TRUE(RunUntil([&] { return broker_.publishes().size() == 2; }));
+  EXPECT_EQ(broker_.publishes()[1].message.body, "ORDER000037");
+  EXPECT_EQ(broker_.publishes()[1].message.routing_key, "order.expired.retry.90000");
+
+  // A publish built before the change is retried as it was: its queue exists.
+  broker_.FailPublish(before.id, "312 NO_ROUTE");
+  ASSERT_TRUE(RunUntil([&] { return broker_.publishes().size() == 3; }));
+  EXPECT_EQ(broker_.publishes()[2].message.body, "ORDER000036");
+  EXPECT_EQ(broker_.publishes()[2].message.routing_key, "order.expired.retry.600000");
+  for (PublishId id : broker_.outstanding()) broker_.Confirm(id);
+  ASSERT_TRUE(RunUntil([&] { return broker_.acks().size() == 2; }));
 }
 
 TEST_F(LoopTest, JsonMessagesAreParsed) {

@@ -8,6 +8,9 @@
 // Thread-safe: the loop may run on another thread than the test.
 #pragma once
 
+#include <poll.h>
+
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -85,6 +88,16 @@ class FakeBroker final : public MessageBroker {
   }
   std::vector<PublishId> outstanding() const { return Locked(outstanding_); }
 
+  // Waits until the loop has entered Poll() more than `polls` times in all.
+  bool WaitForPoll(int polls, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return changed_.wait_for(lock, timeout, [&] { return polls_ > polls; });
+  }
+  int polls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return polls_;
+  }
+
   // Runs inside Ack (with no lock held), e.g. to check what was committed.
   void OnAck(std::function<void(const DeliveryRef&)> hook) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -93,9 +106,18 @@ class FakeBroker final : public MessageBroker {
 
   // ------------------------------------------------------ MessageBroker
 
-  BrokerEvent Poll(std::chrono::milliseconds timeout) override {
+  // Like the real broker, returns early once `wake_fd` is readable (checked
+  // every millisecond: the fake has no socket to poll() beside it).
+  BrokerEvent Poll(std::chrono::milliseconds timeout, int wake_fd) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait_for(lock, timeout, [this] { return !events_.empty(); });
+    ++polls_;
+    changed_.notify_all();
+    while (events_.empty() && !Readable(wake_fd)) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(1)));
+    }
     if (events_.empty()) return Idle{};
     BrokerEvent e = std::move(events_.front());
     events_.pop_front();
@@ -155,6 +177,12 @@ class FakeBroker final : public MessageBroker {
   }
 
  private:
+  static bool Readable(int fd) {
+    if (fd < 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+  }
+
   template <typename T>
   T Locked(const T& value) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -180,6 +208,7 @@ class FakeBroker final : public MessageBroker {
   std::condition_variable changed_;
   std::deque<BrokerEvent> events_;
   uint64_t generation_ = 1;
+  int polls_ = 0;  // Poll() calls so far
   uint64_t last_tag_ = 0;
   PublishId last_publish_ = 0;
   PublishMode mode_ = PublishMode::kConfirm;

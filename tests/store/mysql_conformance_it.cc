@@ -193,5 +193,40 @@ TEST_F(MysqlOnly, ReadCommittedViewAfterALostRaceInsideTheTransaction) {
   EXPECT_EQ(cancelled->raw_status, "2");
 }
 
+TEST_F(MysqlOnly, SweepLocksOfTwoDatabasesWithOneTableNameDoNotConflict) {
+  // GET_LOCK names are server-wide: the database's name keeps two shops apart.
+  CreateTables(TestSchema{});
+  const std::unique_ptr<ServerStoreFixture> other = MakeMysqlFixture();
+  struct DropAtExit {
+    ServerStoreFixture& fixture;
+    ~DropAtExit() { fixture.TearDown(); }
+  } drop{*other};
+  Status up = other->SetUp();
+  ASSERT_TRUE(up.ok()) << up.message();
+  ASSERT_NE(other->database(), fixture_->database());
+  {
+    auto session = other->Connect();
+    ASSERT_TRUE(session.ok()) << session.error().message;
+    for (const std::string& sql : CreateSchemaSql(Dialect::kMysql, schema_)) {
+      auto done = (*session)->Exec(sql);
+      ASSERT_TRUE(done.ok()) << done.error().message;
+    }
+  }
+  auto store = Open(MappedConfig(fixture_->BaseConfig(), schema_));
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto other_store = other->Open(MappedConfig(other->BaseConfig(), schema_), 1, clock_, log_);
+  ASSERT_TRUE(other_store.ok()) << other_store.error().message;
+  const std::unique_ptr<SweepLock> a = (*store)->NewSweepLock();
+  const std::unique_ptr<SweepLock> b = (*other_store)->NewSweepLock();
+
+  auto taken = a->TryAcquire();
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_TRUE(*taken);
+  auto other_taken = b->TryAcquire();
+  ASSERT_TRUE(other_taken.ok()) << other_taken.error().message;
+  EXPECT_TRUE(*other_taken) << "the shop in " << other->database() << " was kept waiting by "
+                            << fixture_->database();
+}
+
 }  // namespace
 }  // namespace wxpay

@@ -137,7 +137,7 @@ class ServerStoreTest : public ::testing::Test {
           server_.calls.push_back("open");
           return std::unique_ptr<ServerConnection>(std::make_unique<FakeConnection>(server_));
         },
-        [](const std::string&) { return SqlStatement{"COLUMNS", {}}; }, clock_, log_);
+        [](const std::string&) { return SqlStatement{"COLUMNS", {}}; }, SweepLockSql{}, clock_, log_);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
     server_.calls.clear();

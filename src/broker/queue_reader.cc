@@ -1,4 +1,4 @@
-#include "daemon/queue_reader.h"
+#include "broker/queue_reader.h"
 
 #include "broker/amqp_endpoint.h"
 #include "broker/amqp_error.h"

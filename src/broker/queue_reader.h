@@ -1,5 +1,5 @@
 // basic.get on a connection of its own, for `redrive`: BrokerSession
-// (src/broker) consumes but has no basic.get, and a consumer cannot stop at
+// consumes but has no basic.get, and a consumer cannot stop at
 // "the messages that were there when we started". Messages taken stay
 // unacknowledged until Ack() or Requeue*(); closing the connection requeues
 // whatever is left, so a crash loses nothing.
