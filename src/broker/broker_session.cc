@@ -35,8 +35,10 @@ timeval ToTimeval(std::chrono::milliseconds d) {
   return tv;
 }
 
+// Rounded up: a wait truncated to 0 ms would spin on the socket for the last
+// fraction of a millisecond before every deadline.
 std::chrono::milliseconds Until(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   return std::max(left, std::chrono::milliseconds(0));
 }
 

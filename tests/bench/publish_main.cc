@@ -74,7 +74,7 @@ class Publisher {
   // Handles broker events until `until` (at least one poll).
   void PumpUntil(SteadyClock::time_point until) {
     do {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - SteadyClock::now());
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - SteadyClock::now());
       Handle(session_.Poll(std::max(left, std::chrono::milliseconds(0))));
     } while (SteadyClock::now() < until && !session_.closed());
   }
