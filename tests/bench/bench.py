@@ -19,7 +19,6 @@ Prints one table; --json writes every figure. Targets are reported, never assert
 status is 1 only when the run failed or an order ended in a state its kind forbids.
 """
 
-import argparse
 import json
 import os
 import signal
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_procs as procs  # noqa: E402
 import bench_report as report  # noqa: E402
 import bench_shop as shop  # noqa: E402
-from bench_env import Context, Scenario, binary_identity, env_number, say  # noqa: E402
+from bench_env import Scenario, start_driver, binary_identity, env_number, say  # noqa: E402
 
 STEADY_TAIL_S = 45  # after the last publish, how long the daemon may take to catch up
 
@@ -109,21 +108,7 @@ def run_steady(ctx, rate, seconds, concurrency):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="wxpay-reconciler benchmark (make bench)")
-    p.add_argument("--bin", required=True)
-    p.add_argument("--tools", required=True, help="directory with bench_floor and bench_publish")
-    p.add_argument("--work", required=True)
-    p.add_argument("--pki", required=True)
-    p.add_argument("--amqp-url", required=True)
-    p.add_argument("--rabbit-pid", type=int, default=0)
-    p.add_argument("--json", help="write every figure here")
-    args = p.parse_args(argv)
-
-    def interrupted(signum, _frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    signal.signal(signal.SIGTERM, interrupted)
-
-    ctx = Context(args)
+    ctx = start_driver("wxpay-reconciler benchmark (make bench)", argv)
     scenarios = [s.strip() for s in os.environ.get("BENCH_SCENARIOS", "floor,drain,steady").split(",") if s.strip()]
     unknown = set(scenarios) - {"floor", "drain", "steady"}
     if unknown:
@@ -160,8 +145,8 @@ def main(argv=None):
                 results[name]["floor_multiple"] = results[name]["cpu_ms_per_order"] / floor_ms
     results["machine"]["loadavg_at_end"] = os.getloadavg()[0]
     results["bench_s"] = time.monotonic() - started
-    if args.json:
-        with open(args.json, "w") as f:
+    if ctx.json:
+        with open(ctx.json, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
     sys.stdout.write(report.render_table(results))
     bad = [n for n in ("drain", "steady") if n in results and not results[n]["shop_ok"]]

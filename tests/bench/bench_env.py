@@ -2,6 +2,7 @@
 stop), the simulator in benchmark mode, the daemon with a notification socket, and a scenario
 (its shop database, the simulator's orders, its queue and configuration)."""
 
+import argparse
 import hashlib
 import http.client
 import json
@@ -164,6 +165,7 @@ class Context:
         self.pki = os.path.abspath(args.pki)
         self.amqp_url = args.amqp_url
         self.rabbit_pid = args.rabbit_pid
+        self.json = args.json  # where the driver writes every figure, or None
         self.pid_dir = os.path.join(self.work, "pids")
         self.children = []  # anything with stop(), stopped in reverse order by cleanup()
 
@@ -309,3 +311,22 @@ def binary_identity(path):
 def other_load(usage):
     ours = sum(v for v in usage["cpu_s"].values() if v is not None)
     return max(0.0, usage["machine_busy_cores"] - ours / usage["wall_s"])
+
+
+def start_driver(description, argv=None):
+    """The command line both drivers take (scripts/run-bench.sh passes it), SIGTERM turned into
+    KeyboardInterrupt so that every child is stopped, and the run's Context."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--bin", required=True)
+    p.add_argument("--tools", required=True, help="directory with bench_floor and bench_publish")
+    p.add_argument("--work", required=True)
+    p.add_argument("--pki", required=True)
+    p.add_argument("--amqp-url", required=True)
+    p.add_argument("--rabbit-pid", type=int, default=0)
+    p.add_argument("--json", help="write every figure here")
+    args = p.parse_args(argv)
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, interrupted)
+    return Context(args)

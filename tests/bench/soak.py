@@ -17,11 +17,9 @@ SOAK_PARTS selects "heap,memcheck" (default both). Figures are reported, never a
 exit status is 1 only when a run failed.
 """
 
-import argparse
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_procs as procs  # noqa: E402
 import bench_report as report  # noqa: E402
-from bench_env import Context, Scenario, binary_identity, env_number, say  # noqa: E402
+from bench_env import Scenario, start_driver, binary_identity, env_number, say  # noqa: E402
 
 TOOL_STOP_S = 900  # heaptrack interprets its trace after the daemon exits; valgrind writes its report
 
@@ -222,21 +220,7 @@ def render(results):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="wxpay-reconciler soak (make soak)")
-    p.add_argument("--bin", required=True)
-    p.add_argument("--tools", required=True)
-    p.add_argument("--work", required=True)
-    p.add_argument("--pki", required=True)
-    p.add_argument("--amqp-url", required=True)
-    p.add_argument("--rabbit-pid", type=int, default=0)
-    p.add_argument("--json")
-    args = p.parse_args(argv)
-
-    def interrupted(signum, _frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    signal.signal(signal.SIGTERM, interrupted)
-
-    ctx = Context(args)
+    ctx = start_driver("wxpay-reconciler soak (make soak)", argv)
     parts = [x.strip() for x in os.environ.get("SOAK_PARTS", "heap,memcheck").split(",") if x.strip()]
     if set(parts) - {"heap", "memcheck"}:
         say("SOAK_PARTS: unknown part(s) %s (heap, memcheck)" % ", ".join(sorted(set(parts) - {"heap", "memcheck"})))
@@ -258,8 +242,8 @@ def main(argv=None):
     finally:
         ctx.cleanup()
     results["soak_s"] = time.monotonic() - started
-    if args.json:
-        with open(args.json, "w") as f:
+    if ctx.json:
+        with open(ctx.json, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
     sys.stdout.write(render(results))
     return 0
