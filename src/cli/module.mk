@@ -19,6 +19,13 @@ cli_IT_SUPPORT := \
   tests/wechatpay/sim_fixture.cc \
   tests/wechatpay/test_data.cc
 
+# The shop's database on SQLite, MariaDB or PostgreSQL (tests/cli/shop_db.h).
+cli_SHOP_DB := \
+  tests/cli/db_sessions.cc \
+  tests/store/server_sessions.cc \
+  tests/cli/shop_db.cc \
+  tests/store/conformance.cc
+
 $(eval $(call test_binary,cli_query_it,\
   $(cli_IT_SUPPORT) \
   tests/cli/query_it.cc,\
@@ -26,26 +33,20 @@ $(eval $(call test_binary,cli_query_it,\
 
 $(eval $(call test_binary,cli_config_it,\
   $(cli_IT_SUPPORT) \
-  tests/cli/db_sessions.cc \
-  tests/cli/shop_db.cc \
-  tests/store/conformance.cc \
+  $(cli_SHOP_DB) \
   tests/cli/config_it.cc,\
   store wechatpay config ops core))
 
 $(eval $(call test_binary,cli_reconcile_it,\
   $(cli_IT_SUPPORT) \
-  tests/cli/db_sessions.cc \
-  tests/cli/shop_db.cc \
-  tests/store/conformance.cc \
+  $(cli_SHOP_DB) \
   tests/cli/shop_fixture.cc \
   tests/cli/reconcile_it.cc,\
   store wechatpay config ops core))
 
 $(eval $(call test_binary,cli_sweep_it,\
   $(cli_IT_SUPPORT) \
-  tests/cli/db_sessions.cc \
-  tests/cli/shop_db.cc \
-  tests/store/conformance.cc \
+  $(cli_SHOP_DB) \
   tests/cli/shop_fixture.cc \
   tests/cli/sweep_it.cc,\
   store wechatpay config ops core))

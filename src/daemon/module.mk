@@ -23,6 +23,7 @@ $(eval $(call test_binary,daemon_unit,\
 # The real binary end to end: RabbitMQ, SQLite and the WeChat Pay simulator.
 $(eval $(call test_binary,daemon_it,\
   tests/daemon/it_support.cc \
+  tests/daemon/daemon_it_fixture.cc \
   tests/daemon/daemon_it_test.cc \
   tests/broker/rabbit_fixture.cc \
   tests/wechatpay/sim_fixture.cc \
@@ -33,6 +34,7 @@ $(eval $(call test_binary,daemon_it,\
 # broker restart and a SIGKILL, reschedule timing, dead letters, heartbeats.
 $(eval $(call test_binary,daemon_batch_it,\
   tests/daemon/it_support.cc \
+  tests/daemon/daemon_it_fixture.cc \
   tests/daemon/daemon_batch_it_test.cc \
   tests/broker/rabbit_fixture.cc \
   tests/wechatpay/sim_fixture.cc \

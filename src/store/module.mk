@@ -53,6 +53,7 @@ $(eval $(call test_binary,store_sqlite_it,\
 store_SERVER_IT_SRCS := \
   tests/store/conformance.cc \
   tests/store/server_fixture.cc \
+  tests/store/server_sessions.cc \
   tests/store/server_checks.cc \
   tests/store/server_sweep_lock_checks.cc
 

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "cli/db_sessions.h"
+#include "store/server_sessions.h"
 
 // conformance.cc, linked for its schema helpers, brings the store suite's
 // TEST_Ps along; they run in the store binaries, not here.
@@ -20,25 +21,20 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformance);
 namespace wxpay::clitest {
 namespace {
 
-Result<ServerLogin> LoginFor(Backend b) {
-  return b == Backend::kMariadb ? MysqlLoginFromEnv() : PgLoginFromEnv();
+Result<TestServer> ServerFor(Backend b) {
+  return ServerFromEnvironment(b == Backend::kMariadb ? MariadbServerKind() : PostgresServerKind());
+}
+
+Result<std::unique_ptr<TestSession>> OpenServerSession(Backend b, const TestServer& server,
+                                                       const std::string& db) {
+  return b == Backend::kMariadb ? OpenMysqlTestSession(server, db) : OpenPgTestSession(server, db);
 }
 
 Result<std::unique_ptr<TestSession>> OpenSession(Backend b, const std::string& name) {
-  switch (b) {
-    case Backend::kSqlite: return OpenSqliteSession(name);
-    case Backend::kMariadb: {
-      auto login = MysqlLoginFromEnv();
-      if (!login) return login.error();
-      return OpenMysqlSession(*login, name);
-    }
-    case Backend::kPostgresql: {
-      auto login = PgLoginFromEnv();
-      if (!login) return login.error();
-      return OpenPgSession(*login, name);
-    }
-  }
-  return Fail("unknown backend");
+  if (b == Backend::kSqlite) return OpenSqliteSession(name);
+  auto server = ServerFor(b);
+  if (!server) return server.error();
+  return OpenServerSession(b, *server, name);
 }
 
 std::string TempBase() {
@@ -55,10 +51,9 @@ Result<std::string> CreateDatabase(Backend b, std::string& sqlite_dir) {
     sqlite_dir = pattern;
     return pattern + "/shop.db";
   }
-  auto login = LoginFor(b);
-  if (!login) return login.error();
-  auto admin = b == Backend::kMariadb ? OpenMysqlSession(*login, login->admin_db)
-                                      : OpenPgSession(*login, login->admin_db);
+  auto server = ServerFor(b);
+  if (!server) return server.error();
+  auto admin = OpenServerSession(b, *server, server->db);
   if (!admin) return admin.error();
   std::random_device random;
   const std::string name =
@@ -179,10 +174,9 @@ ShopDb::~ShopDb() {
     if (!sqlite_dir_.empty()) std::filesystem::remove_all(sqlite_dir_, ignored);
     return;
   }
-  auto login = LoginFor(backend_);
-  if (!login) return;
-  auto admin = backend_ == Backend::kMariadb ? OpenMysqlSession(*login, login->admin_db)
-                                             : OpenPgSession(*login, login->admin_db);
+  auto server = ServerFor(backend_);
+  if (!server) return;
+  auto admin = OpenServerSession(backend_, *server, server->db);
   if (!admin) return;
   (void)(*admin)->Exec("DROP DATABASE IF EXISTS " + name_ +
                        (backend_ == Backend::kPostgresql ? " WITH (FORCE)" : ""));
@@ -290,22 +284,22 @@ std::string ShopDb::Yaml(const std::string& dir, const std::string& timeout, int
     y += "  driver: sqlite\n";
     y += "  path: " + (port == 0 ? name_ : sqlite_dir_ + "/missing/shop.db") + "\n";
   } else {
-    auto login = LoginFor(backend_);
-    if (!login) {
-      ADD_FAILURE() << login.error().message;
+    auto server = ServerFor(backend_);
+    if (!server) {
+      ADD_FAILURE() << server.error().message;
       return y;
     }
     const std::string password_file = dir + "/db_password";
     {
       std::ofstream out(password_file, std::ios::trunc);
-      out << login->password << "\n";
+      out << server->password << "\n";
     }
     ::chmod(password_file.c_str(), 0600);
     y += std::string("  driver: ") + (backend_ == Backend::kMariadb ? "mysql" : "postgresql") + "\n";
-    y += "  host: " + login->host + "\n";
-    y += "  port: " + std::to_string(port == 0 ? login->port : port) + "\n";
+    y += "  host: " + server->host + "\n";
+    y += "  port: " + std::to_string(port == 0 ? server->port : port) + "\n";
     y += "  name: " + name_ + "\n";
-    y += "  user: " + login->user + "\n";
+    y += "  user: " + server->user + "\n";
     y += "  password_file: " + password_file + "\n";
   }
   y += "  timeout: " + timeout + "\n";

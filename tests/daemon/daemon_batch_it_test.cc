@@ -18,7 +18,6 @@
 #include <cjson/cJSON.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -30,37 +29,19 @@
 #include "broker/delay_tiers.h"
 #include "broker/follow_up.h"
 #include "broker/rabbit_fixture.h"
+#include "daemon/daemon_it_fixture.h"
 #include "daemon/it_support.h"
 #include "wechatpay/sim_fixture.h"
 
 namespace wxpay::testing {
 namespace {
 
-using broker_test::CollectDeliveries;
-using broker_test::LoadRabbitEnv;
-using broker_test::PollOf;
-using broker_test::RabbitEnv;
 using broker_test::RunRabbitmqctl;
-using broker_test::TestConnectOptions;
-using broker_test::UniqueName;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kUnpaid = 1, kPaid = 2, kCancelled = 5;
 
-int64_t NowEpoch() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-size_t Count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
-std::string NewOrderNo(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  return "BT" + std::to_string(getpid()) + "_" + std::to_string(++counter) + tag;
-}
+std::string NewOrderNo(const std::string& tag) { return UniqueOrderNo("BT", tag); }
 
 std::string SuccessJson(int64_t amount) {
   return R"({"trade_state":"SUCCESS","amount":)" + std::to_string(amount) +
@@ -163,28 +144,14 @@ SimOptions PlainHttpSim() {
   return o;
 }
 
-class DaemonBatchIt : public ::testing::Test {
+class DaemonBatchIt : public DaemonItFixture {
  protected:
-  static void TearDownTestSuite() { sim_.reset(); }
-
   void SetUp() override {
-    bin_ = RequireItEnv("WXPAY_TEST_BIN");
-    pki_ = RequireItEnv("WXPAY_TEST_PKI");
-    const std::string sim_path = RequireItEnv("WXPAY_TEST_SIM");
-    ASSERT_FALSE(bin_.empty() || pki_.empty() || sim_path.empty());
-    Result<RabbitEnv> env = LoadRabbitEnv();
-    ASSERT_TRUE(env.ok()) << env.error().message;
-    rabbit_ = *env;
     // Plain HTTP: thousands of control calls without a TLS handshake each
     // (daemon_it covers the daemon's TLS to WeChat Pay).
-    if (!sim_) sim_ = Simulator::Start(PlainHttpSim());
-    ASSERT_NE(sim_, nullptr) << "the WeChat Pay simulator did not start";
+    SetUpDaemonTest(PlainHttpSim(), "batch", "bretry");
+    if (HasFatalFailure()) return;
     sim_->ClearFaults();
-    queue_ = UniqueName("batch");
-    dlq_ = queue_ + ".dead";
-    retry_exchange_ = UniqueName("bretry");
-    db_ = std::make_unique<ShopDb>(dir_.path() + "/shop.db");
-    state_dir_ = dir_.path() + "/state";
   }
 
   void TearDown() override {
@@ -205,43 +172,15 @@ class DaemonBatchIt : public ::testing::Test {
     return out;
   }
 
-  BrokerSession& Admin() {
-    if (!admin_ || admin_->closed()) {
-      admin_.reset();
-      Result<std::unique_ptr<BrokerSession>> s = BrokerSession::Open(TestConnectOptions(rabbit_), 1, log_);
-      EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-      if (s.ok()) admin_ = std::move(s).value();
-    }
-    return *admin_;
-  }
-
   // Writes the config and remembers its delay tiers (for checks and cleanup).
   std::string WriteConfig(const std::string& name, const BatchConfig& c, RetryPolicy retry, Millis recheck,
                           Millis ttl) {
     for (Millis t : ComputeDelayTiers(retry, recheck, ttl)) {
       if (std::find(tiers_.begin(), tiers_.end(), t) == tiers_.end()) tiers_.push_back(t);
     }
-    std::string yaml;
-    yaml += "rabbitmq:\n";
-    yaml += "  url: " + rabbit_.url + "\n";
-    yaml += "  queue: " + queue_ + "\n";
-    yaml += "  dead_letter_queue: " + dlq_ + "\n";
-    yaml += "  retry_exchange: " + retry_exchange_ + "\n";
-    yaml += "  heartbeat: " + c.heartbeat + "\n";
-    yaml += "  prefetch: " + std::to_string(c.prefetch) + "\n";
-    yaml += "database:\n  driver: sqlite\n  path: " + db_->path() + "\n";
-    yaml += "  orders:\n";
-    yaml += "    order_no: order_no\n    status: status\n    amount: amount\n";
-    yaml += "    created_at: created_at\n    created_at_format: epoch_s\n    version: version\n";
-    yaml += "    status_values: {unpaid: \"1\", paid: \"2\", cancelled: \"5\"}\n";
-    yaml += "wechatpay:\n";
-    yaml += "  base_url: " + sim_->base_url() + "\n";
-    yaml += "  allow_plain_http: true\n";
-    yaml += "  mchid: \"1900000001\"\n";
-    yaml += "  merchant_serial_no: " + PkiLine("merchant_serial") + "\n";
-    yaml += "  private_key_file: " + pki_ + "/merchant_key.pem\n";
-    yaml += "  public_key_file: " + pki_ + "/pub_key.pem\n";
-    yaml += "  public_key_id: " + PkiLine("pub_key_id") + "\n";
+    std::string yaml = RabbitmqYaml(rabbit_.url, queue_, c.heartbeat, c.prefetch);
+    yaml += DatabaseYaml();
+    yaml += WechatpayYaml(/*plain_http=*/true);
     yaml += "  timeout: " + c.wechat_timeout + "\n";
     yaml += "  max_requests_per_second: 2000\n";
     yaml += "policy:\n";
@@ -309,32 +248,10 @@ class DaemonBatchIt : public ::testing::Test {
     return info->message_count;
   }
 
-  std::vector<Delivery> Take(const std::string& queue, size_t count, std::chrono::milliseconds timeout) {
-    Result<std::unique_ptr<BrokerSession>> s = BrokerSession::Open(TestConnectOptions(rabbit_), 1, log_);
-    EXPECT_TRUE(s.ok());
-    if (!s.ok()) return {};
-    BrokerSession& session = **s;
-    EXPECT_TRUE(session.StartConsuming(queue, 100).ok());
-    std::vector<Delivery> got = CollectDeliveries(PollOf(session), count, timeout);
-    for (const Delivery& d : got) EXPECT_TRUE(session.Ack(d.ref()).ok());
-    return got;
-  }
-
-  static std::unique_ptr<Simulator> sim_;
-  TempDir dir_;
-  std::string bin_, pki_;
-  RabbitEnv rabbit_;
-  CapturingLogger log_;
-  std::unique_ptr<BrokerSession> admin_;
-  std::string queue_, dlq_, retry_exchange_, state_dir_;
   std::vector<Millis> tiers_;
-  std::unique_ptr<ShopDb> db_;
   std::vector<std::unique_ptr<NotifySocket>> notifies_;
   std::vector<std::unique_ptr<ChildProcess>> daemons_;
-  int starts_ = 0;
 };
-
-std::unique_ptr<Simulator> DaemonBatchIt::sim_;
 
 enum class Kind { kNotPay, kSuccess, kClosed, kNotFound, kShopPaid, kUserPaying };
 constexpr int kKinds = 6;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,6 +19,7 @@
 #include "broker/rabbit_fixture.h"
 #include "broker/topology.h"
 #include "core/clock.h"
+#include "daemon/daemon_it_fixture.h"
 #include "daemon/it_support.h"
 #include "store/state_store.h"
 #include "wechatpay/sim_fixture.h"
@@ -27,31 +27,12 @@
 namespace wxpay::testing {
 namespace {
 
-using broker_test::CollectDeliveries;
-using broker_test::LoadRabbitEnv;
-using broker_test::PollOf;
-using broker_test::RabbitEnv;
 using broker_test::RunRabbitmqctl;
-using broker_test::TestConnectOptions;
 using broker_test::UniqueName;
 
 constexpr int kUnpaid = 1, kPaid = 2, kCancelled = 5;
 
-int64_t NowEpoch() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-size_t Count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
-// Unique across the tests of this process (they share one simulator).
-std::string NewOrderNo(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  return "IT" + std::to_string(getpid()) + "_" + std::to_string(++counter) + tag;
-}
+std::string NewOrderNo(const std::string& tag) { return UniqueOrderNo("IT", tag); }
 
 struct ConfigOptions {
   std::string url;  // "" = the test broker
@@ -65,26 +46,11 @@ struct ConfigOptions {
   std::string retry = "{initial: 1s, max: 2s}";
 };
 
-class DaemonIt : public ::testing::Test {
+class DaemonIt : public DaemonItFixture {
  protected:
-  static void TearDownTestSuite() { sim_.reset(); }
-
-  // Every test fails (never skips) with how to run it when a piece is missing.
   void SetUp() override {
-    bin_ = RequireItEnv("WXPAY_TEST_BIN");
-    pki_ = RequireItEnv("WXPAY_TEST_PKI");
-    const std::string sim_path = RequireItEnv("WXPAY_TEST_SIM");
-    ASSERT_FALSE(bin_.empty() || pki_.empty() || sim_path.empty());
-    Result<RabbitEnv> env = LoadRabbitEnv();
-    ASSERT_TRUE(env.ok()) << env.error().message;
-    rabbit_ = *env;
-    if (!sim_) sim_ = Simulator::Start();  // one for the whole suite
-    ASSERT_NE(sim_, nullptr) << "the WeChat Pay simulator did not start";
-    queue_ = UniqueName("orders");
-    dlq_ = queue_ + ".dead";
-    retry_exchange_ = UniqueName("retry");
-    db_ = std::make_unique<ShopDb>(dir_.path() + "/shop.db");
-    state_dir_ = dir_.path() + "/state";
+    SetUpDaemonTest(SimOptions{}, "orders", "retry");
+    if (HasFatalFailure()) return;
     config_ = WriteConfig("config.yaml", ConfigOptions{});
   }
 
@@ -103,41 +69,12 @@ class DaemonIt : public ::testing::Test {
     for (const std::string& e : extra_exchanges_) (void)admin.DeleteExchange(e);
   }
 
-  BrokerSession& Admin() {
-    if (!admin_ || admin_->closed()) {
-      Result<std::unique_ptr<BrokerSession>> s = BrokerSession::Open(TestConnectOptions(rabbit_), 1, log_);
-      EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-      if (s.ok()) admin_ = std::move(s).value();
-    }
-    return *admin_;
-  }
-
   std::string WriteConfig(const std::string& name, const ConfigOptions& o) {
     const std::string queue = o.queue.empty() ? queue_ : o.queue;
-    std::string yaml;
-    yaml += "rabbitmq:\n";
-    yaml += "  url: " + (o.url.empty() ? rabbit_.url : o.url) + "\n";
-    yaml += "  queue: " + queue + "\n";
-    yaml += "  dead_letter_queue: " + queue + ".dead\n";
-    yaml += "  retry_exchange: " + retry_exchange_ + "\n";
-    yaml += "  heartbeat: 5s\n";
-    yaml += "  prefetch: " + std::to_string(o.prefetch) + "\n";
+    std::string yaml = RabbitmqYaml(o.url.empty() ? rabbit_.url : o.url, queue, "5s", o.prefetch);
     if (!o.events_exchange.empty()) yaml += "  events_exchange: " + o.events_exchange + "\n";
-    yaml += "database:\n";
-    yaml += "  driver: sqlite\n";
-    yaml += "  path: " + db_->path() + "\n";
-    yaml += "  orders:\n";
-    yaml += "    order_no: order_no\n    status: status\n    amount: amount\n";
-    yaml += "    created_at: created_at\n    created_at_format: epoch_s\n    version: version\n";
-    yaml += "    status_values: {unpaid: \"1\", paid: \"2\", cancelled: \"5\"}\n";
-    yaml += "wechatpay:\n";
-    yaml += "  base_url: " + sim_->base_url() + "\n";
-    yaml += "  ca_file: " + pki_ + "/ca.pem\n";
-    yaml += "  mchid: \"1900000001\"\n";
-    yaml += "  merchant_serial_no: " + PkiLine("merchant_serial") + "\n";
-    yaml += "  private_key_file: " + pki_ + "/merchant_key.pem\n";
-    yaml += "  public_key_file: " + pki_ + "/pub_key.pem\n";
-    yaml += "  public_key_id: " + PkiLine("pub_key_id") + "\n";
+    yaml += DatabaseYaml();
+    yaml += WechatpayYaml(/*plain_http=*/false);
     yaml += "policy:\n";
     yaml += "  order_ttl: 1s\n  userpaying_recheck: " + o.userpaying_recheck + "\n";
     yaml += "  retry: " + o.retry + "\n";
@@ -218,35 +155,13 @@ class DaemonIt : public ::testing::Test {
     return info.ok() ? info->message_count : 0;
   }
 
-  // Takes up to `count` messages from `queue` (acked), waiting at most `timeout`.
-  std::vector<Delivery> Take(const std::string& queue, size_t count, std::chrono::milliseconds timeout) {
-    Result<std::unique_ptr<BrokerSession>> s = BrokerSession::Open(TestConnectOptions(rabbit_), 1, log_);
-    EXPECT_TRUE(s.ok());
-    if (!s.ok()) return {};
-    BrokerSession& session = **s;
-    EXPECT_TRUE(session.StartConsuming(queue, 100).ok());
-    std::vector<Delivery> got = CollectDeliveries(PollOf(session), count, timeout);
-    for (const Delivery& d : got) EXPECT_TRUE(session.Ack(d.ref()).ok());
-    return got;
-  }
-
   std::string DaemonLog() const { return daemon_ ? daemon_->Output() : ""; }
 
-  static std::unique_ptr<Simulator> sim_;
-  TempDir dir_;
-  std::string bin_, pki_;
-  RabbitEnv rabbit_;
-  CapturingLogger log_;
-  std::unique_ptr<BrokerSession> admin_;
-  std::string queue_, dlq_, retry_exchange_, state_dir_, config_;
+  std::string config_;
   std::vector<std::string> extra_queues_, extra_exchanges_;
-  std::unique_ptr<ShopDb> db_;
   std::unique_ptr<NotifySocket> notify_;
   std::unique_ptr<ChildProcess> daemon_;
-  int starts_ = 0;
 };
-
-std::unique_ptr<Simulator> DaemonIt::sim_;
 
 TEST_F(DaemonIt, ReconcilesOrdersEndToEndAndPublishesOutcomeEvents) {
   const std::string events = UniqueName("events"), events_queue = UniqueName("events-q");

@@ -4,6 +4,7 @@
 # daemon_it needs: RabbitMQ, the WeChat Pay simulator and WXPAY_TEST_BIN.
 $(eval $(call test_binary,service_it,\
   tests/service/notify_log.cc \
+  tests/ops/notify_datagram.cc \
   tests/service/thread_freezer.cc \
   tests/service/service_fixture.cc \
   tests/service/notify_sequence_it_test.cc \

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "ops/notify_datagram.h"
+
 namespace wxpay::testing {
 
 NotifyLog::NotifyLog(std::string path) : path_(std::move(path)) {
@@ -46,7 +48,6 @@ NotifyLog::~NotifyLog() {
 }
 
 void NotifyLog::Read() {
-  std::vector<char> buf(64 * 1024);
   while (true) {
     pollfd p[2] = {{fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
@@ -56,26 +57,10 @@ void NotifyLog::Read() {
     if (p[1].revents != 0) return;
     if ((p[0].revents & POLLIN) == 0) continue;
 
-    iovec iov{buf.data(), buf.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
+    const std::optional<std::string> datagram_text = ReceiveNotifyDatagram(fd_);
     const SteadyTime at = std::chrono::steady_clock::now();
-    if (n < 0) continue;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int passed;
-        std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
-        ::close(passed);
-      }
-    }
-    const std::string_view text(buf.data(), static_cast<size_t>(n));
+    if (!datagram_text) continue;
+    const std::string_view text(*datagram_text);
     const size_t datagram = datagrams_++;
     std::lock_guard<std::mutex> lock(mu_);
     size_t start = 0;

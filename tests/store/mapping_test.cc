@@ -5,6 +5,8 @@
 
 #include <climits>
 
+#include "store/order_examples.h"
+
 namespace wxpay {
 namespace {
 
@@ -66,26 +68,6 @@ SqlMapping Make(Dialect d, const OrdersMapping& o, const PaymentsMapping& p = {}
   auto m = SqlMapping::Create(d, o, p, traits);
   EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
   return std::move(m).value();
-}
-
-ShopOrder Order(const std::string& no) {
-  ShopOrder o;
-  o.order_no = no;
-  o.out_trade_no = no;
-  o.state = ShopState::kUnpaid;
-  o.amount_fen = 1230;
-  return o;
-}
-
-Trade Paid() {
-  Trade t;
-  t.trade_state = "SUCCESS";
-  t.state = TradeState::kSuccess;
-  t.amount_total = 1230;
-  t.transaction_id = "4200000001";
-  t.success_time = "2024-03-01T10:34:56+08:00";
-  t.raw_json = "{}";
-  return t;
 }
 
 // ------------------------------------------------------------ identifiers
@@ -346,14 +328,14 @@ TEST(Statements, IntegerColumnsAreBoundAsIntegers) {
   EXPECT_FALSE(m.LoadOrder("ORD000001").has_value());
   EXPECT_FALSE(m.LoadOrder("0202403010000000001").has_value());
 
-  const SqlStatement cancel = m.MarkCancelled(Order("202403010000000001"), Utc(2024, 3, 1, 0, 0, 0));
+  const SqlStatement cancel = m.MarkCancelled(UnpaidOrderOf1230Fen("202403010000000001"), Utc(2024, 3, 1, 0, 0, 0));
   EXPECT_EQ(cancel.text,
             "UPDATE `orders` SET `status` = ? WHERE `number` = ? AND `status` = ? AND `channel` IN (?)");
   EXPECT_EQ(Params(cancel), "5,202403010000000001,1,3");
 
   // Text columns keep text, whatever the value looks like.
   const SqlMapping text = Make(Dialect::kMysql, Orders());
-  EXPECT_EQ(Params(text.MarkCancelled(Order("123456789"), Utc(2024, 3, 1, 0, 0, 0))),
+  EXPECT_EQ(Params(text.MarkCancelled(UnpaidOrderOf1230Fen("123456789"), Utc(2024, 3, 1, 0, 0, 0))),
             "'5','123456789','1'");
 }
 
@@ -363,7 +345,7 @@ TEST(Statements, UntypedSqliteColumnsMatchBothStorageClasses) {
   ColumnTraits t;
   t.order_no_untyped = t.status_untyped = t.filter_untyped = true;
   const SqlMapping m = Make(Dialect::kSqlite, o, {}, t);
-  const SqlStatement cancel = m.MarkCancelled(Order("123456789"), Utc(2024, 3, 1, 0, 0, 0));
+  const SqlStatement cancel = m.MarkCancelled(UnpaidOrderOf1230Fen("123456789"), Utc(2024, 3, 1, 0, 0, 0));
   EXPECT_EQ(cancel.text,
             "UPDATE \"orders\" SET \"status\" = ? WHERE \"number\" IN (?, ?) AND \"status\" IN (?, ?) "
             "AND \"channel\" IN (?, ?, ?)");
@@ -378,7 +360,7 @@ TEST(Statements, MarkPaidWritesOptionalColumnsInTheirFormat) {
   OrdersMapping o = FullOrders();
   const TimePoint now = Utc(2024, 3, 1, 3, 0, 0);
   const SqlMapping pg = Make(Dialect::kPostgres, o, Payments());
-  const SqlStatement paid = pg.MarkPaid(Order("ORD000001"), Paid(), now);
+  const SqlStatement paid = pg.MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen(), now);
   EXPECT_EQ(paid.text,
             "UPDATE \"shop\".\"orders\" SET \"status\" = $1, \"paid_time\" = $2, \"updated\" = $3, "
             "\"ver\" = \"ver\" + 1 WHERE \"number\" = $4 AND \"status\" = $5 AND \"pay_method\" IN "
@@ -388,28 +370,28 @@ TEST(Statements, MarkPaidWritesOptionalColumnsInTheirFormat) {
 
   o.created_at_format = TF::kEpochMs;
   const SqlMapping ms = Make(Dialect::kSqlite, o);
-  EXPECT_EQ(Params(ms.MarkPaid(Order("ORD000001"), Paid(), now)),
+  EXPECT_EQ(Params(ms.MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen(), now)),
             "'2',1709260496000,1709262000000,'ORD000001','1','wxpay','wxpay_h5'");
 
   // Without success_time (never for SUCCESS, but refunds may lack it): now.
-  Trade no_time = Paid();
+  Trade no_time = SuccessOf1230Fen();
   no_time.success_time.clear();
-  EXPECT_EQ(Params(ms.MarkPaid(Order("ORD000001"), no_time, now)),
+  EXPECT_EQ(Params(ms.MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), no_time, now)),
             "'2',1709262000000,1709262000000,'ORD000001','1','wxpay','wxpay_h5'");
 
   const SqlMapping minimal = Make(Dialect::kMysql, Orders());
-  const SqlStatement bare = minimal.MarkPaid(Order("ORD000001"), Paid(), now);
+  const SqlStatement bare = minimal.MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen(), now);
   EXPECT_EQ(bare.text, "UPDATE `orders` SET `status` = ? WHERE `number` = ? AND `status` = ?");
   EXPECT_EQ(Params(bare), "'2','ORD000001','1'");
 }
 
 TEST(Statements, InsertPayment) {
   const TimePoint now = Utc(2024, 3, 1, 3, 0, 0);
-  EXPECT_FALSE(Make(Dialect::kMysql, Orders()).InsertPayment(Order("ORD000001"), Paid(), now));
+  EXPECT_FALSE(Make(Dialect::kMysql, Orders()).InsertPayment(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen(), now));
 
   OrdersMapping o = Orders();
   o.amount_unit = OrdersMapping::AmountUnit::kYuan;
-  auto insert = Make(Dialect::kMysql, o, Payments()).InsertPayment(Order("ORD000001"), Paid(), now);
+  auto insert = Make(Dialect::kMysql, o, Payments()).InsertPayment(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen(), now);
   ASSERT_TRUE(insert.has_value());
   EXPECT_EQ(insert->text,
             "INSERT INTO `payments` (`order_no`, `transaction_id`, `trade_state`, `amount`, "
@@ -420,7 +402,7 @@ TEST(Statements, InsertPayment) {
   PaymentsMapping p = Payments();
   p.columns.raw = "";
   p.columns.trade_state = "";
-  auto fen = Make(Dialect::kPostgres, Orders(), p).InsertPayment(Order("ORD000001"), Paid(), now);
+  auto fen = Make(Dialect::kPostgres, Orders(), p).InsertPayment(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen(), now);
   ASSERT_TRUE(fen.has_value());
   EXPECT_EQ(fen->text,
             "INSERT INTO \"payments\" (\"order_no\", \"transaction_id\", \"amount\", "
@@ -430,7 +412,7 @@ TEST(Statements, InsertPayment) {
 
 TEST(Statements, ReadStatusAndDecodeNotApplied) {
   const SqlMapping m = Make(Dialect::kPostgres, Orders());
-  const SqlStatement read = m.ReadStatus(Order("ORD000001"));
+  const SqlStatement read = m.ReadStatus(UnpaidOrderOf1230Fen("ORD000001"));
   EXPECT_EQ(read.text, "SELECT \"status\" FROM \"orders\" WHERE \"number\" = $1");
   EXPECT_EQ(Params(read), "'ORD000001'");
 

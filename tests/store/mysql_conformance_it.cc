@@ -6,7 +6,6 @@
 // starts it and exports WXPAY_TEST_MYSQL_{HOST,PORT,USER,PASSWORD,DB}. Each
 // test works in its own throwaway database shop_t<pid>_<n>_<random>.
 #include <date/date.h>
-#include <mysql.h>
 
 #include <chrono>
 
@@ -17,62 +16,9 @@ namespace {
 
 using std::chrono::seconds;
 
-// A plain libmariadb session (text protocol), the way the shop talks to its
-// database in these tests.
-class MysqlTestSession final : public TestSession {
- public:
-  static Result<std::unique_ptr<MysqlTestSession>> Open(const TestServer& s, const std::string& db) {
-    std::unique_ptr<MYSQL, void (*)(MYSQL*)> m(mysql_init(nullptr), &mysql_close);
-    if (!m) return Fail("mysql_init failed");
-    const unsigned int timeout = 30;
-    mysql_optionsv(m.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    mysql_optionsv(m.get(), MYSQL_OPT_READ_TIMEOUT, &timeout);
-    if (!mysql_real_connect(m.get(), s.host.c_str(), s.user.c_str(), s.password.c_str(),
-                            db.empty() ? nullptr : db.c_str(), static_cast<unsigned>(s.port),
-                            nullptr, 0)) {
-      return Fail("connect to MariaDB at " + s.host + ":" + std::to_string(s.port) + ": " +
-                  mysql_error(m.get()));
-    }
-    return std::make_unique<MysqlTestSession>(std::move(m));
-  }
-  explicit MysqlTestSession(std::unique_ptr<MYSQL, void (*)(MYSQL*)> m) : m_(std::move(m)) {}
-
-  Result<int64_t> Exec(const std::string& sql) override {
-    if (mysql_real_query(m_.get(), sql.data(), sql.size()) != 0) {
-      return Fail(sql + ": " + mysql_error(m_.get()));
-    }
-    if (MYSQL_RES* r = mysql_store_result(m_.get())) mysql_free_result(r);
-    const my_ulonglong n = mysql_affected_rows(m_.get());
-    return n == static_cast<my_ulonglong>(-1) ? int64_t{0} : static_cast<int64_t>(n);
-  }
-
-  Result<std::vector<SqlRow>> Query(const std::string& sql) override {
-    if (mysql_real_query(m_.get(), sql.data(), sql.size()) != 0) {
-      return Fail(sql + ": " + mysql_error(m_.get()));
-    }
-    std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> r(mysql_store_result(m_.get()),
-                                                       &mysql_free_result);
-    if (!r) return Fail(sql + ": no result set: " + mysql_error(m_.get()));
-    std::vector<SqlRow> rows;
-    const unsigned int n = mysql_num_fields(r.get());
-    while (MYSQL_ROW row = mysql_fetch_row(r.get())) {
-      const unsigned long* lengths = mysql_fetch_lengths(r.get());
-      SqlRow out(n);
-      for (unsigned int i = 0; i < n; ++i) {
-        if (row[i]) out[i] = std::string(row[i], lengths[i]);
-      }
-      rows.push_back(std::move(out));
-    }
-    return rows;
-  }
-
- private:
-  std::unique_ptr<MYSQL, void (*)(MYSQL*)> m_;
-};
-
 class MysqlFixture final : public ServerStoreFixture {
  public:
-  MysqlFixture() : ServerStoreFixture({"MariaDB", "WXPAY_TEST_MYSQL", "scripts/start-mariadb.sh"}) {}
+  MysqlFixture() : ServerStoreFixture(MariadbServerKind()) {}
 
   Dialect dialect() const override { return Dialect::kMysql; }
 
@@ -111,9 +57,7 @@ class MysqlFixture final : public ServerStoreFixture {
   }
 
   Result<std::unique_ptr<TestSession>> OpenSession(const std::string& db) override {
-    auto session = MysqlTestSession::Open(server(), db);
-    if (!session.ok()) return session.error();
-    return std::unique_ptr<TestSession>(std::move(*session));
+    return OpenMysqlTestSession(server(), db);
   }
 
  private:

@@ -7,10 +7,8 @@
 // DATABASE costs about 0.4 s), dropped at the end; each test replaces the
 // tables it uses.
 #include <date/date.h>
-#include <libpq-fe.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <mutex>
 
 #include "store/server_fixture.h"
@@ -20,60 +18,6 @@ namespace {
 
 using std::chrono::seconds;
 
-// A plain libpq session, the way the shop talks to its database in these tests.
-class PgTestSession final : public TestSession {
- public:
-  static Result<std::unique_ptr<PgTestSession>> Open(const TestServer& s, const std::string& db) {
-    const std::string port = std::to_string(s.port);
-    const char* keys[] = {"host", "port", "dbname", "user", "password", "connect_timeout",
-                          "sslmode", nullptr};
-    const char* values[] = {s.host.c_str(), port.c_str(), db.c_str(), s.user.c_str(),
-                            s.password.c_str(), "10", "disable", nullptr};
-    std::unique_ptr<PGconn, void (*)(PGconn*)> c(PQconnectdbParams(keys, values, 0), &PQfinish);
-    if (!c || PQstatus(c.get()) != CONNECTION_OK) {
-      return Fail("connect to PostgreSQL at " + s.host + ":" + port + ": " +
-                  (c ? PQerrorMessage(c.get()) : "out of memory"));
-    }
-    PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);  // "... skipping"
-    return std::make_unique<PgTestSession>(std::move(c));
-  }
-  explicit PgTestSession(std::unique_ptr<PGconn, void (*)(PGconn*)> c) : c_(std::move(c)) {}
-
-  Result<int64_t> Exec(const std::string& sql) override {
-    auto r = Run(sql);
-    if (!r.ok()) return r.error();
-    const char* n = PQcmdTuples(r->get());
-    return static_cast<int64_t>(n && *n ? std::atoll(n) : 0);
-  }
-
-  Result<std::vector<SqlRow>> Query(const std::string& sql) override {
-    auto r = Run(sql);
-    if (!r.ok()) return r.error();
-    const PGresult* res = r->get();
-    std::vector<SqlRow> rows;
-    for (int i = 0; i < PQntuples(res); ++i) {
-      SqlRow row(static_cast<size_t>(PQnfields(res)));
-      for (int j = 0; j < PQnfields(res); ++j) {
-        if (!PQgetisnull(res, i, j)) row[static_cast<size_t>(j)] = PQgetvalue(res, i, j);
-      }
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-
- private:
-  using ResultPtr = std::unique_ptr<PGresult, void (*)(PGresult*)>;
-  Result<ResultPtr> Run(const std::string& sql) {
-    ResultPtr r(PQexec(c_.get(), sql.c_str()), &PQclear);
-    const ExecStatusType status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      return Fail(sql + ": " + PQerrorMessage(c_.get()));
-    }
-    return r;
-  }
-  std::unique_ptr<PGconn, void (*)(PGconn*)> c_;
-};
-
 // The process's throwaway database: created by the first test that needs it,
 // dropped when the test program ends. Owned by GoogleTest.
 class PgDatabaseEnvironment final : public ::testing::Environment {
@@ -81,7 +25,7 @@ class PgDatabaseEnvironment final : public ::testing::Environment {
   Result<std::string> Database(const TestServer& server) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!name_.empty()) return name_;
-    auto admin = PgTestSession::Open(server, server.db);
+    auto admin = OpenPgTestSession(server, server.db);
     if (!admin.ok()) return admin.error();
     const std::string name = UniqueDatabaseName();
     auto created = (*admin)->Exec("CREATE DATABASE " + name);
@@ -94,7 +38,7 @@ class PgDatabaseEnvironment final : public ::testing::Environment {
   void TearDown() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (name_.empty()) return;
-    auto admin = PgTestSession::Open(server_, server_.db);
+    auto admin = OpenPgTestSession(server_, server_.db);
     ASSERT_TRUE(admin.ok()) << admin.error().message;
     auto dropped = (*admin)->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
     EXPECT_TRUE(dropped.ok()) << dropped.error().message;
@@ -113,7 +57,7 @@ PgDatabaseEnvironment* const g_database =
 
 class PgFixture final : public ServerStoreFixture {
  public:
-  PgFixture() : ServerStoreFixture({"PostgreSQL", "WXPAY_TEST_PG", "scripts/start-postgres.sh"}) {}
+  PgFixture() : ServerStoreFixture(PostgresServerKind()) {}
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
@@ -136,9 +80,7 @@ class PgFixture final : public ServerStoreFixture {
   Result<std::string> TestDatabase() override { return g_database->Database(server()); }
 
   Result<std::unique_ptr<TestSession>> OpenSession(const std::string& db) override {
-    auto session = PgTestSession::Open(server(), db);
-    if (!session.ok()) return session.error();
-    return std::unique_ptr<TestSession>(std::move(*session));
+    return OpenPgTestSession(server(), db);
   }
 };
 

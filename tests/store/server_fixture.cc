@@ -4,32 +4,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <random>
 #include <thread>
 
 namespace wxpay {
-
-Result<TestServer> ServerFromEnvironment(const ServerKind& kind) {
-  TestServer s;
-  const char* suffixes[] = {"_HOST", "_PORT", "_USER", "_PASSWORD", "_DB"};
-  std::string* fields[] = {&s.host, nullptr, &s.user, &s.password, &s.db};
-  for (int i = 0; i < 5; ++i) {
-    const std::string name = kind.env_prefix + suffixes[i];
-    const char* v = std::getenv(name.c_str());
-    if (!v || !*v) {
-      return Fail(name + " is not set: this test needs a " + kind.product +
-                  " server; run it through scripts/run-tests.sh (which starts one with " +
-                  kind.start_script + " DIR and sources DIR/env), or start one yourself and `source DIR/env`");
-    }
-    if (fields[i]) {
-      *fields[i] = v;
-    } else {
-      s.port = std::atoi(v);
-    }
-  }
-  return s;
-}
 
 std::string UniqueDatabaseName() {
   static std::atomic<int> counter{0};

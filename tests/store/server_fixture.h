@@ -2,12 +2,14 @@
 // by the environment, a StoreFixture that works in a throwaway database on
 // it, a test base for server-only checks, and the checks both servers must
 // pass (tests/store/server_checks.cc). Each backend's *_it.cc provides its
-// client session and its database lifetime, and instantiates the checks:
+// client session (tests/store/server_sessions.h) and its database lifetime,
+// and instantiates the checks:
 //
 //   INSTANTIATE_TEST_SUITE_P(Mariadb, ServerStoreChecks,
 //       ::testing::Values(ServerBackend{"mariadb", ...}), ServerBackendName);
 //
-// and links server_fixture.cc and server_checks.cc into its binary.
+// and links server_fixture.cc, server_sessions.cc and server_checks.cc into
+// its binary.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,25 +23,9 @@
 #include <vector>
 
 #include "store/conformance.h"
+#include "store/server_sessions.h"
 
 namespace wxpay {
-
-// How the tests reach one kind of server: `start_script` DIR writes
-// PREFIX_{HOST,PORT,USER,PASSWORD,DB} and PREFIX_RESTART into DIR/env.
-struct ServerKind {
-  std::string product;       // "MariaDB", for messages
-  std::string env_prefix;    // "WXPAY_TEST_MYSQL"
-  std::string start_script;  // "scripts/start-mariadb.sh"
-};
-
-struct TestServer {
-  std::string host, user, password, db;
-  int port = 0;
-};
-
-// The server from the environment; when a variable is missing, an error that
-// says how to run the test.
-Result<TestServer> ServerFromEnvironment(const ServerKind& kind);
 
 // "shop_t<pid>_<n>_<random>": a database name no other test (process) uses.
 std::string UniqueDatabaseName();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/order_examples.h"
 #include "store/server_pool.h"
 #include "store/server_store.h"
 
@@ -109,25 +110,6 @@ DatabaseConfig Config() {
   return db;
 }
 
-ShopOrder Unpaid() {
-  ShopOrder o;
-  o.order_no = "ORD000001";
-  o.out_trade_no = "ORD000001";
-  o.state = ShopState::kUnpaid;
-  o.amount_fen = 1230;
-  return o;
-}
-
-Trade Success() {
-  Trade t;
-  t.trade_state = "SUCCESS";
-  t.state = TradeState::kSuccess;
-  t.amount_total = 1230;
-  t.transaction_id = "4200000001";
-  t.success_time = "2024-03-01T10:34:56+08:00";
-  return t;
-}
-
 class ServerStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -156,7 +138,7 @@ class ServerStoreTest : public ::testing::Test {
 };
 
 TEST_F(ServerStoreTest, AppliedPaymentWritesTheRowInTheSameTransaction) {
-  auto r = store_->MarkPaid(Unpaid(), Success());
+  auto r = store_->MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->applied);
   EXPECT_EQ(r->current, ShopState::kPaid);
@@ -166,7 +148,7 @@ TEST_F(ServerStoreTest, AppliedPaymentWritesTheRowInTheSameTransaction) {
 
 TEST_F(ServerStoreTest, NotAppliedReadsTheStatusInsteadAndWritesNothing) {
   server_.update_matches = 0;
-  auto r = store_->MarkPaid(Unpaid(), Success());
+  auto r = store_->MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_FALSE(r->applied);
   EXPECT_EQ(r->current, ShopState::kPaid);
@@ -175,7 +157,7 @@ TEST_F(ServerStoreTest, NotAppliedReadsTheStatusInsteadAndWritesNothing) {
 
 TEST_F(ServerStoreTest, UpdateMatchingSeveralRowsIsRolledBack) {
   server_.update_matches = 2;
-  auto r = store_->MarkCancelled(Unpaid());
+  auto r = store_->MarkCancelled(UnpaidOrderOf1230Fen("ORD000001"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, StoreError::Kind::kBadRow);
   EXPECT_NE(r.error().message.find("unique"), std::string::npos) << r.error().message;
@@ -184,7 +166,7 @@ TEST_F(ServerStoreTest, UpdateMatchingSeveralRowsIsRolledBack) {
 
 TEST_F(ServerStoreTest, SessionLostBeforeCommitIsRedoneOnceOnANewSession) {
   server_.failures = {{"update", true}};
-  auto r = store_->MarkPaid(Unpaid(), Success());
+  auto r = store_->MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->applied);
   EXPECT_EQ(Calls(), "begin update:lost open begin update insert commit");
@@ -193,7 +175,7 @@ TEST_F(ServerStoreTest, SessionLostBeforeCommitIsRedoneOnceOnANewSession) {
 
 TEST_F(ServerStoreTest, SessionLostAtCommitIsNeverRedone) {
   server_.failures = {{"commit", true}};
-  auto r = store_->MarkPaid(Unpaid(), Success());
+  auto r = store_->MarkPaid(UnpaidOrderOf1230Fen("ORD000001"), SuccessOf1230Fen());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, StoreError::Kind::kUnavailable);
   EXPECT_NE(r.error().message.find("outcome is unknown"), std::string::npos) << r.error().message;
@@ -202,19 +184,19 @@ TEST_F(ServerStoreTest, SessionLostAtCommitIsNeverRedone) {
 
 TEST_F(ServerStoreTest, SecondLostSessionFails) {
   server_.failures = {{"begin", true}, {"begin", true}};
-  auto r = store_->MarkCancelled(Unpaid());
+  auto r = store_->MarkCancelled(UnpaidOrderOf1230Fen("ORD000001"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, StoreError::Kind::kUnavailable);
   EXPECT_EQ(Calls(), "begin:lost open begin:lost");
   // The next call opens a new session and works.
-  auto next = store_->MarkCancelled(Unpaid());
+  auto next = store_->MarkCancelled(UnpaidOrderOf1230Fen("ORD000001"));
   ASSERT_TRUE(next.ok()) << next.error().message;
   EXPECT_TRUE(next->applied);
 }
 
 TEST_F(ServerStoreTest, LockWaitIsReportedWithoutRetryAndRolledBack) {
   server_.failures = {{"update", false}};
-  auto r = store_->MarkCancelled(Unpaid());
+  auto r = store_->MarkCancelled(UnpaidOrderOf1230Fen("ORD000001"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, StoreError::Kind::kUnavailable);
   EXPECT_EQ(Calls(), "begin update:failed rollback");
