@@ -27,7 +27,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CXX ?= g++
-PKGS := librabbitmq libcurl openssl sqlite3 libcjson yaml-cpp libsystemd libmariadb libpq
+PKGS := librabbitmq libcurl openssl sqlite3 libcjson yaml-cpp libmariadb libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libhowardhinnant-date-dev ships no .pc file; these are its CMake target's settings.

@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config
 librabbitmq-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev libcjson-dev
-libyaml-cpp-dev libsystemd-dev libgtest-dev libgmock-dev libmariadb-dev libpq-dev
+libyaml-cpp-dev libgtest-dev libgmock-dev libmariadb-dev libpq-dev
 libhowardhinnant-date-dev
 rabbitmq-server amqp-tools mariadb-server postgresql sqlite3
 python3 python3-cryptography python3-yaml openssl curl procps iproute2 systemd

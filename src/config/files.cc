@@ -8,24 +8,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ops/unique_fd.h"
+
 namespace wxpay {
 namespace {
 
 constexpr std::size_t kMaxSecretSize = 64 * 1024;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string CannotRead(const std::string& path, int error) {
   return "cannot read " + path + ": " + std::strerror(error);
@@ -33,7 +21,7 @@ std::string CannotRead(const std::string& path, int error) {
 
 // Ok when the open file is a regular one (not a FIFO or device that could
 // block or never end).
-Status CheckRegular(const Fd& fd, const std::string& path) {
+Status CheckRegular(const UniqueFd& fd, const std::string& path) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return Fail(CannotRead(path, errno));
   if (!S_ISREG(st.st_mode)) return Fail("cannot read " + path + ": not a regular file");
@@ -42,7 +30,7 @@ Status CheckRegular(const Fd& fd, const std::string& path) {
 
 // Reads the open file to its end; `too_large` as the error once it has given
 // more than `max_size` bytes.
-Result<std::string> ReadAll(const Fd& fd, const std::string& path, std::size_t max_size,
+Result<std::string> ReadAll(const UniqueFd& fd, const std::string& path, std::size_t max_size,
                             const std::string& too_large) {
   std::string content;
   char buffer[16384];
@@ -62,13 +50,13 @@ Result<std::string> ReadAll(const Fd& fd, const std::string& path, std::size_t m
 }  // namespace
 
 Status CheckReadableFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return Fail(CannotRead(path, errno));
   return CheckRegular(fd, path);
 }
 
 Result<std::string> ReadSecretFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) return Fail(CannotRead(path, errno));
   if (Status regular = CheckRegular(fd, path); !regular) return Fail(regular.message());
   Result<std::string> secret =
@@ -88,7 +76,7 @@ Result<std::string> ReadSecretFile(const std::string& path) {
 }
 
 Result<std::string> ReadTextFile(const std::string& path, std::size_t max_size) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) return Fail(CannotRead(path, errno));
   return ReadAll(fd, path, max_size, path + " is larger than " + std::to_string(max_size / 1024) + " KiB");
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "ops/unique_fd.h"
 #include "store/sqlite_handle.h"
 
 namespace wxpay {
@@ -40,20 +41,6 @@ CREATE TABLE IF NOT EXISTS in_flight (
 ) WITHOUT ROWID;
 PRAGMA user_version = 1;
 )sql";
-
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string Errno(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);

@@ -1,7 +1,12 @@
 #include "ops/sd_notifier.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <string>
 #include <thread>
@@ -73,6 +78,41 @@ TEST(SdNotifier, AFailingSocketIsLoggedOnceAndItsRecoveryToo) {
   EXPECT_EQ(receiver.Receive(kWait), "WATCHDOG=1");
   ASSERT_EQ(log.Lines().size(), 2u);
   EXPECT_EQ(log.Lines()[1], "<6>systemd notifications work again (WATCHDOG=1)");
+}
+
+TEST(SdNotifier, ReachesAnAbstractSocket) {
+  // "@name" is the abstract namespace: sun_path starts with a NUL and the
+  // address length counts no terminator, so the name must match exactly.
+  const std::string name = "wxpay-sd-notifier-test-" + std::to_string(::getpid());
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path + 1, name.data(), name.size());
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), length), 0) << std::strerror(errno);
+  ScopedEnv env("NOTIFY_SOCKET", "@" + name);
+  CapturingLogger log;
+  SdNotifier n(log);
+  n.Ready();
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, static_cast<int>(kWait.count())), 1);
+  char buffer[64] = {};
+  const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+  ::close(fd);
+  EXPECT_EQ(std::string(buffer, got > 0 ? static_cast<size_t>(got) : 0), "READY=1");
+  EXPECT_TRUE(log.Lines().empty());
+}
+
+TEST(SdNotifier, ARelativeSocketPathIsRefusedAndLogged) {
+  ScopedEnv bad("NOTIFY_SOCKET", "relative/notify");
+  CapturingLogger log;
+  SdNotifier n(log);
+  n.Ready();
+  ASSERT_EQ(log.Lines().size(), 1u);
+  EXPECT_EQ(log.Lines()[0],
+            "<4>systemd notification failed (READY=1): Invalid argument; check NOTIFY_SOCKET and that the unit "
+            "has NotifyAccess=main");
 }
 
 TEST(SdNotifier, WatchdogIntervalIsHalfOfWatchdogUsec) {
