@@ -40,6 +40,7 @@ $(eval $(call test_binary,store_unit,\
   tests/store/state_store_test.cc \
   tests/store/server_store_test.cc \
   tests/store/sweep_lock_test.cc \
+  tests/store/group_commit_test.cc \
   $(wildcard tests/store/mysql_*_test.cc tests/store/pg_*_test.cc),\
   store ops core))
 

@@ -4,10 +4,12 @@
 //   connections opened on demand; each keeps its prepared statements.
 // - Busy timeout = database.timeout: a write lock held longer by the shop
 //   yields kUnavailable instead of a hang.
-// - State changes run in BEGIN IMMEDIATE ... COMMIT, one at a time per
-//   process (SQLite has one writer; see Transact): the conditional update,
+// - State changes run in BEGIN IMMEDIATE ... COMMIT: the conditional update,
 //   then the payment row iff exactly one row changed, or else the re-read
-//   status, so a payment callback committed first always wins.
+//   status, so a payment callback committed first always wins. SQLite has
+//   one writer, so the workers' changes are group-committed (group_commit.h):
+//   whatever queued while one transaction ran goes into the next, one
+//   savepoint per order, one fsync for them all.
 // - The shop's journal mode and other persistent settings are never touched.
 // - SQLite has no session time zone: DatabaseNow is SQLite's 'now' (the
 //   system clock, UTC), so the clock check can only find a wrong system clock,
@@ -18,6 +20,7 @@
 #include <mutex>
 #include <utility>
 
+#include "store/group_commit.h"
 #include "store/mapping.h"
 #include "store/sqlite_handle.h"
 #include "store/store_factory.h"
@@ -211,49 +214,97 @@ class SqliteShopStore final : public SqlShopStore {
     cv_.notify_one();
   }
 
+  // One order's state change, queued for the next write batch.
+  struct PendingWrite {
+    const ShopOrder& order;
+    const SqlStatement& update;
+    const std::optional<SqlStatement>& insert;
+    ShopState target;
+    const std::string& target_status;
+    std::optional<StoreResult<Transition>> result;  // set by the batch
+  };
+
   StoreResult<Transition> Transact(const ShopOrder& order, const SqlStatement& update,
                                    const std::optional<SqlStatement>& insert, ShopState target,
                                    const std::string& target_status) {
-    // SQLite lets one writer in at a time anyway. Queueing this process's
-    // writers here hands the lock on the moment it is free, where SQLite's
-    // busy handler would poll for it with sleeps of up to 100 ms.
-    std::unique_lock<std::timed_mutex> writing(write_mu_, std::defer_lock);
-    if (!writing.try_lock_for(context_.busy_timeout)) {
-      return StoreError{Kind::kUnavailable, "sqlite " + context_.path +
-                                                ": other workers of this daemon held the write lock for longer than " +
-                                                context_.timeout_key};
+    PendingWrite write{order, update, insert, target, target_status, std::nullopt};
+    const auto deadline = std::chrono::steady_clock::now() + context_.busy_timeout;
+    const bool ran = writes_.Submit(write, deadline, [this](const std::vector<PendingWrite*>& batch) {
+      WriteBatch(batch);
+    });
+    if (!ran) {
+      return StoreError{Kind::kUnavailable,
+                        "sqlite " + context_.path + ": this order's change waited longer than " + context_.timeout_key +
+                            " behind the daemon's other writes (the database's write lock stayed busy)"};
     }
+    return std::move(*write.result);
+  }
+
+  // Every write of the batch in one BEGIN IMMEDIATE ... COMMIT. With more
+  // than one, each runs inside a savepoint, so an order whose rows fail is
+  // rolled back alone and the others still commit.
+  void WriteBatch(const std::vector<PendingWrite*>& batch) {
+    const auto fail_all = [&batch](const StoreError& error) {
+      for (PendingWrite* w : batch) w->result = error;
+    };
     auto lease = Acquire();
-    if (!lease) return lease.error();
+    if (!lease) return fail_all(lease.error());
     SqliteConnection& conn = lease->conn();
     auto tx = SqliteTransaction::BeginImmediate(conn);
-    if (!tx) return Translate(tx.error());
-    auto changed = conn.Exec(update);
+    if (!tx) return fail_all(Translate(tx.error()));
+    const bool isolate = batch.size() > 1;
+    for (PendingWrite* w : batch) {
+      if (isolate) {
+        if (auto begun = conn.Exec(kSavepoint); !begun) return fail_all(Translate(begun.error()));
+      }
+      w->result = Apply(conn, *w);
+      if (*w->result) {
+        if (!isolate) continue;
+        if (auto released = conn.Exec(kReleaseSavepoint); !released) return fail_all(Translate(released.error()));
+        continue;
+      }
+      // Some errors (disk full, I/O) make SQLite roll back the whole
+      // transaction: then nothing of this batch is written.
+      if (!isolate || conn.autocommit()) return fail_all(w->result->error());
+      auto undone = conn.Exec(kRollbackToSavepoint);
+      if (undone) undone = conn.Exec(kReleaseSavepoint);
+      if (!undone) return fail_all(Translate(undone.error()));
+    }
+    auto committed = tx->Commit();
+    if (!committed) fail_all(Translate(committed.error()));
+  }
+
+  // The conditional update, then the payment row iff exactly one row
+  // changed, or else the status as it is now.
+  StoreResult<Transition> Apply(SqliteConnection& conn, const PendingWrite& w) {
+    auto changed = conn.Exec(w.update);
     if (!changed) return Translate(changed.error());
     Transition result;
     if (*changed == 1) {
       result.applied = true;
-      result.current = target;
-      result.raw_status = target_status;
-      if (insert) {
-        auto inserted = conn.Exec(*insert);
+      result.current = w.target;
+      result.raw_status = w.target_status;
+      if (w.insert) {
+        auto inserted = conn.Exec(*w.insert);
         if (!inserted) return Translate(inserted.error());
       }
     } else if (*changed == 0) {
-      auto rows = conn.Query(mapping_.ReadStatus(order));
+      auto rows = conn.Query(mapping_.ReadStatus(w.order));
       if (!rows) return Translate(rows.error());
       result = mapping_.DecodeNotApplied(rows->empty() ? std::nullopt
                                                        : std::optional<SqlRow>(rows->front()));
     } else {
-      return StoreError{Kind::kBadRow,  // rolled back by ~SqliteTransaction
-                        "order " + order.order_no + " matched " + std::to_string(*changed) +
+      return StoreError{Kind::kBadRow,  // rolled back
+                        "order " + w.order.order_no + " matched " + std::to_string(*changed) +
                             " rows of table '" + mapping_.orders().table +
                             "'; nothing was changed: database.orders.order_no must name a unique column"};
     }
-    auto committed = tx->Commit();
-    if (!committed) return Translate(committed.error());
     return result;
   }
+
+  inline static const SqlStatement kSavepoint{"SAVEPOINT wxpay_order", {}};
+  inline static const SqlStatement kReleaseSavepoint{"RELEASE wxpay_order", {}};
+  inline static const SqlStatement kRollbackToSavepoint{"ROLLBACK TO wxpay_order", {}};
 
   const SqliteContext context_;
   const SqlMapping mapping_;
@@ -261,7 +312,7 @@ class SqliteShopStore final : public SqlShopStore {
   const Clock& clock_;  // not owned
   Logger& log_;         // not owned
 
-  std::timed_mutex write_mu_;  // held for a whole write transaction
+  GroupCommit<PendingWrite> writes_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_;  // guarded by mu_

@@ -88,12 +88,14 @@ def descendant_running(pid, exe):
 
 
 def machine_jiffies():
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    """(busy, total, steal) jiffies of all CPUs since boot, from /proc/stat. Steal is time the
+    hypervisor gave this VM's CPUs to someone else: counted as busy, not done by anything here."""
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
     total = sum(values[:8])  # guest time is already counted in user
-    return total - idle, total
+    steal = values[7] if len(values) > 7 else 0
+    return total - idle, total, steal
 
 
 class Usage:
@@ -114,11 +116,13 @@ class Usage:
                 cpu[name] = cpu_seconds(pid) - self.start_cpu[name]
             except OSError:
                 cpu[name] = None
-        busy, total = machine_jiffies()
-        busy0, total0 = self.start_machine
+        busy, total, steal = machine_jiffies()
+        busy0, total0, steal0 = self.start_machine
         cores = os.cpu_count() or 1
         machine_busy_cores = (busy - busy0) / max(1, total - total0) * cores
-        self.result = {"wall_s": wall, "cpu_s": cpu, "machine_busy_cores": machine_busy_cores}
+        steal_cores = (steal - steal0) / max(1, total - total0) * cores
+        self.result = {"wall_s": wall, "cpu_s": cpu, "machine_busy_cores": machine_busy_cores,
+                       "steal_cores": steal_cores}
         return self.result
 
 

@@ -86,8 +86,9 @@ def render_table(results):
                                  _fmt(_pct(u["cpu_s"].get("sim"), wall), ".0f"),
                                  _fmt(_pct(u["cpu_s"].get("rabbitmq"), wall), ".0f")),
             "simulator < 100 %")
-        row("machine busy / of which not this benchmark", "%s / %s %% of %d %%" % (
-            _fmt(100 * u["machine_busy_cores"], ".0f"), _fmt(100 * drain["other_cores"], ".0f"), 100 * m["nproc"]))
+        row("machine busy / not this benchmark / stolen", "%s / %s / %s %% of %d %%" % (
+            _fmt(100 * u["machine_busy_cores"], ".0f"), _fmt(100 * drain["other_cores"], ".0f"),
+            _fmt(100 * u["steal_cores"], ".0f"), 100 * m["nproc"]))
         row("answers pre-signed / signed live by the simulator",
             "%s / %s" % (drain["sim"].get("presigned_hits"), drain["sim"].get("live_signed")))
         row("sd_notify STATUS= per order", _fmt(drain["status_updates_per_order"], ".2f"))
@@ -117,8 +118,9 @@ def render_table(results):
             "%s / %s / %s %%" % (_fmt(_pct(u["cpu_s"].get("daemon"), wall), ".0f"),
                                  _fmt(_pct(u["cpu_s"].get("sim"), wall), ".0f"),
                                  _fmt(_pct(u["cpu_s"].get("rabbitmq"), wall), ".0f")))
-        row("machine busy / of which not this benchmark", "%s / %s %% of %d %%" % (
-            _fmt(100 * u["machine_busy_cores"], ".0f"), _fmt(100 * steady["other_cores"], ".0f"), 100 * m["nproc"]))
+        row("machine busy / not this benchmark / stolen", "%s / %s / %s %% of %d %%" % (
+            _fmt(100 * u["machine_busy_cores"], ".0f"), _fmt(100 * steady["other_cores"], ".0f"),
+            _fmt(100 * u["steal_cores"], ".0f"), 100 * m["nproc"]))
         row("outcomes", steady["outcomes_text"], "all final")
         row("WeChat Pay calls for already-paid orders", str(steady["calls_for_already_paid"]), "0")
     if floor:

@@ -55,6 +55,8 @@ TimePoint Utc(int y, unsigned mo, unsigned d, int h, int mi, int s, int ms = 0) 
   return TimePoint{day.time_since_epoch() + hours{h} + minutes{mi} + seconds{s} + milliseconds{ms}};
 }
 
+}  // namespace
+
 Trade SuccessTrade(int64_t fen, const std::string& transaction_id) {
   Trade t;
   t.trade_state = "SUCCESS";
@@ -66,8 +68,6 @@ Trade SuccessTrade(int64_t fen, const std::string& transaction_id) {
   t.raw_json = R"({"trade_state":"SUCCESS","transaction_id":")" + transaction_id + R"("})";
   return t;
 }
-
-}  // namespace
 
 ShopOrder UnpaidOrder(const std::string& order_no, int64_t fen) {
   ShopOrder o;

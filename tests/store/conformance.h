@@ -115,6 +115,8 @@ DatabaseConfig MappedConfig(DatabaseConfig base, const TestSchema& schema);
 std::string StoredStatus(const TestSchema& schema, ShopState state);
 // An unpaid order as the store would load it, for MarkPaid/MarkCancelled.
 ShopOrder UnpaidOrder(const std::string& order_no, int64_t fen);
+// A verified SUCCESS answer for MarkPaid.
+Trade SuccessTrade(int64_t fen, const std::string& transaction_id);
 
 // ------------------------------------------------------------ the suite
 
